@@ -1,0 +1,83 @@
+/* cli.c - helpers shared by the admin subcommands. */
+#include "dm-autoconf.h"
+
+#include <stdio.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "log.h"
+
+struct dm_config *
+dm_cli_load_config(const struct dm_cli *cli)
+{
+	g_autoptr(GError) error = NULL;
+	struct dm_config *cfg = dm_config_load(cli->config_path, &error);
+	if (cfg == NULL) {
+		fprintf(stderr, "deskmail: %s\n", error->message);
+		return NULL;
+	}
+	dm_log_open(g_str_equal(cfg->log_target, "syslog") ? DM_LOG_SYSLOG : DM_LOG_STDERR, "deskmail");
+	return cfg;
+}
+
+enum dm_status
+dm_cli_connect(const struct dm_config *cfg, struct dm_db **db)
+{
+	/* dm_db_connect logs the reason. */
+	return dm_db_connect(cfg->conninfo, NULL, cfg->connect_timeout, cfg->statement_timeout,
+			     cfg->lock_timeout, db);
+}
+
+int
+dm_cli_exit_code(enum dm_status st)
+{
+	switch (st) {
+	case DM_OK:
+	case DM_DUPLICATE:
+		return EX_OK;
+	case DM_TEMPFAIL:
+		return EX_TEMPFAIL;
+	case DM_REJECT:
+		return EX_DATAERR;
+	case DM_CONFIG:
+		return EX_CONFIG;
+	case DM_USAGE:
+		return EX_USAGE;
+	case DM_NOTFOUND:
+		return EX_NOINPUT;
+	case DM_INTERNAL:
+		return EX_SOFTWARE;
+	}
+	return EX_SOFTWARE;
+}
+
+gboolean
+dm_cli_parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc,
+	     char ***argv, gboolean *help)
+{
+	gboolean want_help = FALSE;
+	GOptionEntry help_entry[] = {
+		{ "help", 'h', 0, G_OPTION_ARG_NONE, &want_help, "Show this help", NULL },
+		G_OPTION_ENTRY_NULL
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(usage);
+	g_autoptr(GError) error = NULL;
+	/* GOption's own --help calls exit(); ours returns to main. */
+	g_option_context_set_help_enabled(ctx, FALSE);
+	g_option_context_set_summary(ctx, summary);
+	g_option_context_add_main_entries(ctx, help_entry, NULL);
+	if (entries)
+		g_option_context_add_main_entries(ctx, entries, NULL);
+	*help = FALSE;
+	if (!g_option_context_parse(ctx, argc, argv, &error)) {
+		fprintf(stderr, "deskmail: %s\n", error->message);
+		return FALSE;
+	}
+	if (want_help) {
+		g_autofree char *text = g_option_context_get_help(ctx, TRUE, NULL);
+		fputs(text, stdout);
+		*help = TRUE;
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,280 @@
+/* config.c - load and validate the configuration file.
+ *
+ * The keys are a table: one row per key with its type, bounds and default.
+ * Loading walks the file against the table, so an unknown key or group is
+ * caught (a typo must not silently leave a default in force), and every
+ * error comes out as one line naming file, group, key and problem. */
+#include "dm-autoconf.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "config.h"
+
+G_DEFINE_QUARK(dm-config-error-quark, dm_config_error)
+
+enum key_type { KEY_STRING, KEY_ADDRESS, KEY_INT, KEY_SIZE, KEY_LIST, KEY_CHOICE, KEY_TAG };
+
+struct key_spec {
+	const char *group;
+	const char *key;
+	enum key_type type;
+	size_t offset;       /* into struct dm_config */
+	const char *def;     /* default, as it would be written in the file */
+	gint64 min, max;     /* for KEY_INT and KEY_SIZE */
+	const char *choices; /* for KEY_CHOICE: "a|b|c" */
+};
+
+#define OFF(field) offsetof(struct dm_config, field)
+
+static const struct key_spec keys[] = {
+	{ "desk", "support_address", KEY_ADDRESS, OFF(support_address), "support@localhost", 0, 0, NULL },
+	{ "desk", "support_name", KEY_STRING, OFF(support_name), "Support", 0, 0, NULL },
+	{ "desk", "tag_format", KEY_TAG, OFF(tag_format), "[Support #{id}]", 0, 0, NULL },
+	{ "desk", "hostname", KEY_STRING, OFF(hostname), "", 0, 0, NULL },
+	{ "database", "conninfo", KEY_STRING, OFF(conninfo), "dbname=deskmail", 0, 0, NULL },
+	{ "database", "connect_timeout", KEY_INT, OFF(connect_timeout), "10", 1, 3600, NULL },
+	{ "database", "statement_timeout", KEY_INT, OFF(statement_timeout), "30000", 0, 3600000, NULL },
+	{ "database", "lock_timeout", KEY_INT, OFF(lock_timeout), "10000", 0, 3600000, NULL },
+	{ "deliver", "max_message_size", KEY_SIZE, OFF(limits.max_message_bytes), "50M", 1024, G_GINT64_CONSTANT(1) << 30, NULL },
+	{ "deliver", "max_parts", KEY_INT, OFF(limits.max_parts), "10000", 1, 1000000, NULL },
+	{ "deliver", "max_depth", KEY_INT, OFF(limits.max_depth), "100", 1, 10000, NULL },
+	{ "deliver", "max_header_size", KEY_SIZE, OFF(limits.max_header_bytes), "64K", 256, G_GINT64_CONSTANT(1) << 30, NULL },
+	{ "deliver", "max_text_size", KEY_SIZE, OFF(limits.max_text_bytes), "1M", 1024, G_GINT64_CONSTANT(1) << 30, NULL },
+	{ "deliver", "deadline", KEY_INT, OFF(deadline), "300", 1, 86400, NULL },
+	{ "deliver", "charset_fallback", KEY_LIST, OFF(charset_fallback), "utf-8;windows-1250;iso-8859-2;windows-1252", 0, 0, NULL },
+	{ "log", "target", KEY_CHOICE, OFF(log_target), "stderr", 0, 0, "stderr|syslog" },
+};
+
+const char *
+dm_config_default_path(const char *cli_path)
+{
+	if (cli_path && *cli_path)
+		return cli_path;
+	const char *env = g_getenv("DESKMAIL_CONFIG");
+	if (env && *env)
+		return env;
+	return SYSCONFDIR "/deskmail/deskmail.conf";
+}
+
+static gboolean
+parse_size(const char *s, gint64 *out)
+{
+	char *end = NULL;
+	errno = 0;
+	gint64 v = g_ascii_strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return FALSE;
+	gint64 mult = 1;
+	switch (g_ascii_toupper(*end)) {
+	case '\0': break;
+	case 'K': mult = 1024; end++; break;
+	case 'M': mult = 1024 * 1024; end++; break;
+	case 'G': mult = 1024 * 1024 * 1024; end++; break;
+	default: return FALSE;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end != '\0' || v > G_MAXINT64 / mult)
+		return FALSE;
+	*out = v * mult;
+	return TRUE;
+}
+
+static gboolean
+fail(GError **error, const char *path, const struct key_spec *k, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static gboolean
+fail(GError **error, const char *path, const struct key_spec *k, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_autofree char *what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s] %s: %s", path, k->group, k->key, what);
+	return FALSE;
+}
+
+/* Store VALUE (the text of the key, or its default) into CFG. */
+static gboolean
+set_key(struct dm_config *cfg, const struct key_spec *k, const char *value, const char *path,
+	GError **error)
+{
+	char *base = (char *) cfg + k->offset;
+	g_autofree char *v = g_strstrip(g_strdup(value));
+	gint64 n;
+	char *end = NULL;
+
+	switch (k->type) {
+	case KEY_STRING:
+		*(char **) base = g_steal_pointer(&v);
+		return TRUE;
+	case KEY_ADDRESS:
+		if (*v == '\0' || strchr(v, '@') == NULL || strpbrk(v, " \t<>,;\"") != NULL)
+			return fail(error, path, k, "not a mail address: '%s'", v);
+		*(char **) base = dm_address_normalise(v);
+		return TRUE;
+	case KEY_TAG:
+		if (strstr(v, "{id}") == NULL)
+			return fail(error, path, k, "must contain {id}: '%s'", v);
+		*(char **) base = g_steal_pointer(&v);
+		return TRUE;
+	case KEY_CHOICE: {
+		g_auto(GStrv) choices = g_strsplit(k->choices, "|", -1);
+		if (!g_strv_contains((const char *const *) choices, v))
+			return fail(error, path, k, "'%s' is not one of %s", v, k->choices);
+		*(char **) base = g_steal_pointer(&v);
+		return TRUE;
+	}
+	case KEY_LIST: {
+		g_auto(GStrv) parts = g_strsplit_set(v, ";,", -1);
+		GPtrArray *list = g_ptr_array_new();
+		for (char **p = parts; *p; p++) {
+			g_strstrip(*p);
+			if (**p)
+				g_ptr_array_add(list, g_strdup(*p));
+		}
+		g_ptr_array_add(list, NULL);
+		*(char ***) base = (char **) g_ptr_array_free(list, FALSE);
+		return TRUE;
+	}
+	case KEY_INT:
+		errno = 0;
+		n = g_ascii_strtoll(v, &end, 10);
+		if (errno || end == v || *end != '\0')
+			return fail(error, path, k, "not a whole number: '%s'", v);
+		if (n < k->min || n > k->max)
+			return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+				    v, k->min, k->max);
+		/* The limits struct mixes guint and int fields; both are 4 bytes. */
+		*(int *) base = (int) n;
+		return TRUE;
+	case KEY_SIZE:
+		if (!parse_size(v, &n))
+			return fail(error, path, k, "not a size (bytes, or with K, M, G): '%s'", v);
+		if (n < k->min || n > k->max)
+			return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " bytes",
+				    v, k->min, k->max);
+		*(gsize *) base = (gsize) n;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static const struct key_spec *
+find_key(const char *group, const char *key)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].group, group) == 0 && strcmp(keys[i].key, key) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static gboolean
+group_known(const char *group)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].group, group) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+struct dm_config *
+dm_config_load(const char *path, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) local = NULL;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
+		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: cannot read configuration: %s", path,
+			    local->message);
+		return NULL;
+	}
+
+	/* Unknown groups and keys first: they are the commonest mistake. */
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++) {
+		if (!group_known(*g)) {
+			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s]: unknown group", path, *g);
+			return NULL;
+		}
+		g_auto(GStrv) names = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **k = names; names && *k; k++) {
+			if (find_key(*g, *k) == NULL) {
+				g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s] %s: unknown key", path, *g, *k);
+				return NULL;
+			}
+		}
+	}
+
+	g_autoptr(DmConfig) cfg = g_new0(struct dm_config, 1);
+	cfg->path = g_strdup(path);
+	dm_limits_init_defaults(&cfg->limits);
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const struct key_spec *k = &keys[i];
+		g_autofree char *value = NULL;
+		if (g_key_file_has_key(kf, k->group, k->key, NULL)) {
+			g_clear_error(&local);
+			value = g_key_file_get_string(kf, k->group, k->key, &local);
+			if (value == NULL) {
+				fail(error, path, k, "%s", local->message);
+				return NULL;
+			}
+		} else {
+			value = g_strdup(k->def);
+		}
+		if (!set_key(cfg, k, value, path, error))
+			return NULL;
+	}
+	if (cfg->hostname[0] == '\0') {
+		g_free(cfg->hostname);
+		const char *at = strchr(cfg->support_address, '@');
+		cfg->hostname = g_strdup(at ? at + 1 : "localhost");
+	}
+	if (cfg->charset_fallback[0] == NULL) {
+		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [deliver] charset_fallback: the list is empty",
+			    path);
+		return NULL;
+	}
+	for (char **cs = cfg->charset_fallback; *cs; cs++) {
+		GIConv cd = g_iconv_open("UTF-8", *cs);
+		if (cd == (GIConv) -1) {
+			g_set_error(error, DM_CONFIG_ERROR, 0,
+				    "%s: [deliver] charset_fallback: unknown charset '%s'", path, *cs);
+			return NULL;
+		}
+		g_iconv_close(cd);
+	}
+	return g_steal_pointer(&cfg);
+}
+
+void
+dm_config_free(struct dm_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+		char *base = (char *) cfg + keys[i].offset;
+		switch (keys[i].type) {
+		case KEY_STRING: case KEY_ADDRESS: case KEY_TAG: case KEY_CHOICE:
+			g_free(*(char **) base);
+			break;
+		case KEY_LIST:
+			g_strfreev(*(char ***) base);
+			break;
+		default:
+			break;
+		}
+	}
+	g_free(cfg->path);
+	g_free(cfg);
+}
+
+char *
+dm_config_format_tag(const struct dm_config *cfg, gint64 id)
+{
+	g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, id);
+	g_auto(GStrv) parts = g_strsplit(cfg->tag_format, "{id}", -1);
+	return g_strjoinv(num, parts);
+}

@@ -1,0 +1,76 @@
+/* db.h - the only module that speaks libpq.
+ *
+ * One query helper checks every result and classifies failures by
+ * SQLSTATE into temporary (retry: the MTA gets 75) and the rest. */
+#ifndef DM_DB_H
+#define DM_DB_H
+
+#include <glib.h>
+#include <libpq-fe.h>
+
+#include "status.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PGresult, PQclear)
+
+struct dm_db;
+typedef struct dm_db DmDb;
+
+/* Connect with CONNINFO (borrowed).  DBNAME_OVERRIDE, when not NULL,
+ * replaces the database name (db init connects to "postgres" first).
+ * CONNECT_TIMEOUT in seconds; STATEMENT_TIMEOUT and LOCK_TIMEOUT in ms
+ * (0 = none) are set per connection.  Returns DM_TEMPFAIL when the server
+ * cannot be reached; *DB_OUT is set only on DM_OK.  Free with dm_db_free. */
+enum dm_status dm_db_connect(const char *conninfo, const char *dbname_override,
+			     int connect_timeout, int statement_timeout, int lock_timeout,
+			     struct dm_db **db_out);
+void dm_db_free(struct dm_db *db);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmDb, dm_db_free)
+
+/* The last error as one line ("" when none).  Borrowed, valid until the
+ * next call on DB. */
+const char *dm_db_error(struct dm_db *db);
+
+/* The SQLSTATE of the last failure, or "" when none.  Borrowed. */
+const char *dm_db_sqlstate(struct dm_db *db);
+
+/* Run SQL with N text parameters (VALUES[i] may be NULL for SQL NULL).
+ * On success returns DM_OK and, if RES is not NULL, the result (caller
+ * frees with PQclear; g_autoptr(PGresult)).  On failure returns the
+ * classified status and stores the error for dm_db_error(). */
+enum dm_status dm_db_query(struct dm_db *db, const char *sql, int n, const char *const *values,
+			   PGresult **res);
+
+/* Like dm_db_query, with per-parameter lengths and formats (1 = binary),
+ * for bytea. */
+enum dm_status dm_db_query_bin(struct dm_db *db, const char *sql, int n,
+			       const char *const *values, const int *lengths, const int *formats,
+			       PGresult **res);
+
+/* Run a script of several statements without parameters (migrations). */
+enum dm_status dm_db_exec_script(struct dm_db *db, const char *sql);
+
+enum dm_status dm_db_begin(struct dm_db *db);
+/* COMMIT, with its result checked: deferred failures surface here. */
+enum dm_status dm_db_commit(struct dm_db *db);
+/* ROLLBACK when a transaction is open; harmless otherwise. */
+void dm_db_rollback(struct dm_db *db);
+
+/* TRUE when the last failure was a serialization failure or deadlock,
+ * which the caller may retry once in a fresh transaction. */
+gboolean dm_db_retryable(struct dm_db *db);
+
+/* The quoted PostgreSQL array literal of STRINGS, e.g. {"a","b\"c"}.
+ * Caller frees with g_free. */
+char *dm_db_array_literal(GPtrArray *strings);
+
+/* A value from RES (row, column): NULL for SQL NULL.  Borrowed. */
+const char *dm_db_value(const PGresult *res, int row, int col);
+
+/* The database name CONNINFO selects, or NULL when it names none.
+ * Caller frees with g_free. */
+char *dm_db_conninfo_dbname(const char *conninfo);
+
+/* CREATE DATABASE NAME unless it exists; *CREATED tells which. */
+enum dm_status dm_db_create_database(struct dm_db *db, const char *name, gboolean *created);
+
+#endif
