@@ -536,6 +536,9 @@ message_from_mime(GMimeMessage *m, GBytes *raw, GMimeParserOptions *opts,
 	msg->attachments = g_ptr_array_new_with_free_func(attachment_free);
 	msg->headers = g_ptr_array_new_with_free_func(header_free);
 	collect_headers(msg, GMIME_OBJECT(m), max);
+	/* GMime keeps Content-* headers on the top-level part, not the message. */
+	if (g_mime_message_get_mime_part(m))
+		collect_headers(msg, g_mime_message_get_mime_part(m), max);
 
 	const char *mid = g_mime_message_get_message_id(m);
 	if (mid && *mid) {

@@ -46,7 +46,7 @@ mapi_string(MAPIProps *props, unsigned int tag)
 }
 
 static char *
-first_string(MAPIProps *props, unsigned int id)
+first_string(MAPIProps *props, unsigned int id /* a property id, e.g. PR_ATTACH_MIME_TAG */)
 {
 	char *s = mapi_string(props, PROP_TAG(PT_UNICODE, id));
 	return s ? s : mapi_string(props, PROP_TAG(PT_STRING8, id));
@@ -62,6 +62,8 @@ dm_tnef_unpack(GBytes *data, guint max_files)
 
 	TNEFStruct tnef;
 	TNEFInitialize(&tnef);
+	/* TNEFInitialize leaves Debug unset; anything but 0 floods stdout. */
+	tnef.Debug = 0;
 	/* TNEFParseMemory takes a non-const pointer but only reads. */
 	if (TNEFParseMemory((BYTE *) bytes, (long) size, &tnef) < 0) {
 		TNEFFree(&tnef);
@@ -72,17 +74,17 @@ dm_tnef_unpack(GBytes *data, guint max_files)
 		if (a->FileData.data == NULL || a->FileData.size < 0)
 			continue;
 		struct dm_tnef_file *f = g_new0(struct dm_tnef_file, 1);
-		f->filename = first_string(&a->MAPI, PROP_ID(PR_ATTACH_LONG_FILENAME));
+		f->filename = first_string(&a->MAPI, PR_ATTACH_LONG_FILENAME);
 		if (f->filename == NULL && a->Title.data && a->Title.size > 0) {
 			g_autofree char *t = g_strndup((const char *) a->Title.data, a->Title.size);
 			f->filename = g_utf8_make_valid(t, -1);
 		}
 		if (f->filename == NULL)
 			f->filename = g_strdup("");
-		f->content_type = first_string(&a->MAPI, PROP_ID(PR_ATTACH_MIME_TAG));
+		f->content_type = first_string(&a->MAPI, PR_ATTACH_MIME_TAG);
 		if (f->content_type == NULL)
 			f->content_type = g_strdup("application/octet-stream");
-		f->content_id = first_string(&a->MAPI, PROP_ID(PR_ATTACH_CONTENT_ID));
+		f->content_id = first_string(&a->MAPI, PR_ATTACH_CONTENT_ID);
 		if (f->content_id == NULL)
 			f->content_id = g_strdup("");
 		f->content = g_bytes_new(a->FileData.data, a->FileData.size);

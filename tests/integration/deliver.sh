@@ -1,0 +1,139 @@
+#!/bin/bash
+# deliver.sh - the happy path against a real PostgreSQL: new tickets,
+# idempotency, what is stored, and export key by key.
+. "$TOP_SRCDIR/tests/lib.sh"
+dm_setup
+
+# --- a new ticket
+dm_mail first@example.si "Tiskalnik ne tiska" >"$T/m1.eml"
+dm_deliver "$T/m1.eml"
+is "$RC" 0 "new mail: exit 0"
+like "$OUT" 'action=new ticket=1 message_id=<first@example.si> size=[0-9]+ attachments=0 ms=[0-9]+' \
+	"one summary line per delivery"
+is "$(dm_count tickets)" 1 "one ticket"
+is "$(dm_count messages)" 1 "one message"
+is "$(pg_sql "SELECT status FROM tickets")" new "status new"
+is "$(pg_sql "SELECT address || '|' || name FROM contacts")" "ana@example.si|Ana Novak" \
+	"requester contact stored, address normalised"
+
+# --- duplicate: an MTA retry stores nothing new and still exits 0
+dm_deliver "$T/m1.eml"
+is "$RC" 0 "duplicate: exit 0"
+like "$OUT" 'action=duplicate ticket=1' "duplicate logged as such"
+is "$(dm_count tickets)" 1 "duplicate: still one ticket"
+is "$(dm_count messages)" 1 "duplicate: still one message"
+
+# --- the same mail, concurrently, ten times: still one ticket
+dm_mail race@example.si "Race" >"$T/race.eml"
+for i in $(seq 10); do "$DESKMAIL" deliver <"$T/race.eml" 2>/dev/null & done
+fails=0
+for j in $(jobs -p); do wait "$j" || fails=$((fails + 1)); done
+is "$fails" 0 "ten concurrent deliveries of one message all exit 0"
+is "$(dm_count "messages WHERE message_id = 'race@example.si'")" 1 "... and store it once"
+
+# --- no Message-ID: the raw digest is the key
+sed '/^Message-ID:/d' "$T/m1.eml" | sed 's/Subject: .*/Subject: Brez ID/' >"$T/noid.eml"
+dm_deliver "$T/noid.eml"
+is "$RC" 0 "mail without Message-ID: exit 0"
+dm_deliver "$T/noid.eml"
+is "$(dm_count "messages WHERE subject = 'Brez ID'")" 1 "without Message-ID, redelivery is still stored once"
+like "$(pg_sql "SELECT message_id FROM messages WHERE subject = 'Brez ID'")" '^[0-9a-f]{64}@sha256\.deskmail\.invalid$' \
+	"synthesised Message-ID from the digest"
+
+# --- the raw message is kept byte for byte
+is "$(pg_sql "SELECT encode(sha256(r.raw), 'hex') FROM raw_messages r JOIN messages m ON m.id = r.message_id WHERE m.message_id = 'first@example.si'")" \
+	"$(sha256sum <"$T/m1.eml" | cut -d' ' -f1)" "raw message stored byte for byte"
+
+# --- attachments: decoded, hashed, stored
+att=$T/report.bin
+head -c 3000 /dev/urandom >"$att"
+b64=$(base64 -w 76 "$att")
+cat >"$T/att.eml" <<MAIL
+From: =?iso-8859-2?q?Szab=F3_Katalin?= <Szabo.Katalin@EXAMPLE.hu>
+To: support@example.org, Kovacs <kovacs@example.hu>
+Cc: peter@example.hu
+Subject: =?iso-8859-2?q?Hib=E1s_sz=E1mla_=F5=FB?=
+Date: Tue, 24 Nov 2026 10:00:00 +0100
+Message-ID: <att@example.hu>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=iso-8859-2
+Content-Transfer-Encoding: quoted-printable
+
+J=F3 napot, a sz=E1mla hib=E1s.
+--b1
+Content-Type: application/octet-stream
+Content-Disposition: attachment;
+ filename*=utf-8''sz%C3%A1mla%20%C5%91.bin
+Content-Transfer-Encoding: base64
+
+$b64
+--b1--
+MAIL
+dm_deliver "$T/att.eml" --recipient Support@Example.org
+is "$RC" 0 "mail with attachment: exit 0"
+ticket=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'att@example.hu'")
+J=$("$DESKMAIL" export --ticket "$ticket")
+is "$(jq -r '.subject' <<<"$J")" "Hibás számla őű" "ISO-8859-2 encoded-word subject decoded"
+is "$(jq -r '.requester' <<<"$J")" "szabo.katalin@example.hu" "requester address lower-cased"
+is "$(jq -r '.messages[0].from_name' <<<"$J")" "Szabó Katalin" "display name decoded to UTF-8"
+is "$(jq -c '.messages[0].to' <<<"$J")" '["support@example.org","kovacs@example.hu"]' "to addresses"
+is "$(jq -c '.messages[0].cc' <<<"$J")" '["peter@example.hu"]' "cc addresses"
+like "$(jq -r '.messages[0].text' <<<"$J")" 'Jó napot, a számla hibás\.' "body converted from ISO-8859-2"
+is "$(jq -r '.messages[0].attachments | length' <<<"$J")" 1 "one attachment"
+is "$(jq -r '.messages[0].attachments[0].filename' <<<"$J")" "számla ő.bin" "RFC 2231 filename decoded"
+is "$(jq -r '.messages[0].attachments[0].size' <<<"$J")" 3000 "attachment size is the decoded size"
+is "$(jq -r '.messages[0].attachments[0].sha256' <<<"$J")" "$(sha256sum <"$att" | cut -d' ' -f1)" \
+	"attachment sha256 matches the original file"
+is "$(pg_sql "SELECT encode(sha256(content), 'hex') FROM attachments WHERE sha256 = '$(sha256sum <"$att" | cut -d' ' -f1)'")" \
+	"$(sha256sum <"$att" | cut -d' ' -f1)" "attachment content stored decoded"
+is "$(pg_sql "SELECT queue FROM tickets WHERE id = $ticket")" "support@example.org" \
+	"envelope recipient from --recipient selects the queue"
+
+# --- export, key by key, on the first ticket
+J=$("$DESKMAIL" export --ticket 1)
+is "$(jq -r 'keys_unsorted | join(",")' <<<"$J")" "id,tag,status,subject,requester,created_at,messages" \
+	"ticket keys in order"
+is "$(jq -r '.id' <<<"$J")" 1 "id"
+is "$(jq -r '.tag' <<<"$J")" "[Support #1]" "tag from the configured format"
+is "$(jq -r '.status' <<<"$J")" new "status"
+is "$(jq -r '.subject' <<<"$J")" "Tiskalnik ne tiska" "subject"
+is "$(jq -r '.requester' <<<"$J")" "ana@example.si" "requester"
+like "$(jq -r '.created_at' <<<"$J")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$' \
+	"created_at is RFC 3339"
+M='.messages[0]'
+is "$(jq -r "$M | keys_unsorted | join(\",\")" <<<"$J")" \
+	"message_id,kind,direction,threaded_by,from,from_name,to,cc,subject,date,text,attachments" "message keys"
+is "$(jq -r "$M.message_id" <<<"$J")" "first@example.si" "message_id without angle brackets"
+is "$(jq -r "$M.kind" <<<"$J")" customer "kind customer"
+is "$(jq -r "$M.direction" <<<"$J")" in "direction in"
+is "$(jq -r "$M.from" <<<"$J")" "ana@example.si" "from"
+is "$(jq -r "$M.from_name" <<<"$J")" "Ana Novak" "from_name"
+is "$(jq -c "$M.to" <<<"$J")" '["support@example.org"]' "to"
+is "$(jq -c "$M.cc" <<<"$J")" '[]' "cc empty"
+is "$(jq -r "$M.date" <<<"$J")" "2026-11-23T08:15:00+00:00" "date in RFC 3339, UTC"
+like "$(jq -r "$M.text" <<<"$J")" 'tiskalnik v čitalnici ne tiska' "text in UTF-8"
+is "$(jq -c "$M.attachments" <<<"$J")" '[]' "no attachments"
+
+# --- export of everything: one line per ticket, oldest first
+all=$("$DESKMAIL" export)
+is "$(wc -l <<<"$all")" "$(dm_count tickets)" "export prints one line per ticket"
+is "$(jq -r '.id' <<<"$all" | tr '\n' ' ')" "$(pg_sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM tickets") " \
+	"oldest first"
+
+# --- missing Date: date is null
+sed '/^Date:/d; s/^Message-ID: .*/Message-ID: <nodate@example.si>/' "$T/m1.eml" >"$T/nodate.eml"
+dm_deliver "$T/nodate.eml"
+t=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'nodate@example.si'")
+is "$("$DESKMAIL" export --ticket "$t" | jq -r '.messages[0].date')" null "missing Date exports as null"
+
+# --- every fixture that is mail can be stored
+for f in "$DATA"/*.eml; do
+	case $(basename "$f") in not-mail*|notmail*|empty*) continue ;; esac
+	dm_deliver "$f"
+	is "$RC" 0 "fixture $(basename "$f") is stored"
+done
+
+tap_done
