@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 
 #include "charset.h"
+#include "message.h"
 
 char *
 dm_text_normalise_newlines(char *s)
@@ -80,6 +81,12 @@ char *
 dm_charset_to_utf8(const char *data, gsize len, const char *declared,
 		   const char *const *fallbacks, gboolean *guessed)
 {
+	dm_message_init(); /* g_mime_charset_iconv_name needs GMime */
+	/* Undeclared UTF-16 announces itself with a byte order mark. */
+	if ((declared == NULL || *declared == '\0') && len >= 2 &&
+	    (((guchar) data[0] == 0xff && (guchar) data[1] == 0xfe) ||
+	     ((guchar) data[0] == 0xfe && (guchar) data[1] == 0xff)))
+		declared = "UTF-16";
 	gsize clean_len;
 	g_autofree char *clean = strip_nul(data, len, &clean_len);
 	char *out = NULL;

@@ -6,6 +6,9 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "hours.h"
+#include "langid.h"
+#include "template.h"
 
 int
 dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv)
@@ -23,6 +26,33 @@ dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv)
 	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
 	if (cfg == NULL)
 		return EX_CONFIG;
-	printf("%s: ok\n", cfg->path);
+	/* Everything deliver loads, so a broken calendar or template is found
+	 * here and not by a customer's mail. */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DmHours) hours = dm_hours_new(cfg->timezone, cfg->opening_hours,
+						(const char *const *) cfg->holidays, &error);
+	if (hours == NULL) {
+		fprintf(stderr, "deskmail: %s: [hours] %s\n", cfg->path, error->message);
+		return EX_CONFIG;
+	}
+	g_autoptr(DmTemplates) templates = dm_templates_load(cfg->template_dir, &error);
+	if (templates == NULL || !dm_templates_check(templates, &error)) {
+		fprintf(stderr, "deskmail: %s: [ack] templates: %s\n", cfg->path, error->message);
+		return EX_CONFIG;
+	}
+	for (char **l = cfg->languages; *l; l++) {
+		if (dm_templates_find(templates, "ack", *l, NULL, NULL) == NULL) {
+			fprintf(stderr, "deskmail: %s: [ack] templates: no ack template for language %s in %s\n",
+				cfg->path, *l, cfg->template_dir);
+			return EX_CONFIG;
+		}
+	}
+	g_autoptr(DmLangid) langid = dm_langid_new((const char *const *) cfg->languages, NULL, &error);
+	if (langid == NULL) {
+		fprintf(stderr, "deskmail: %s: [desk] languages: %s\n", cfg->path, error->message);
+		return EX_CONFIG;
+	}
+	g_auto(GStrv) list = dm_templates_list(templates);
+	printf("%s: ok (%u templates, calendar %s)\n", cfg->path, g_strv_length(list), cfg->timezone);
 	return EX_OK;
 }

@@ -9,12 +9,16 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
 G_DEFINE_QUARK(dm-config-error-quark, dm_config_error)
 
-enum key_type { KEY_STRING, KEY_ADDRESS, KEY_INT, KEY_SIZE, KEY_LIST, KEY_CHOICE, KEY_TAG };
+enum key_type {
+	KEY_STRING, KEY_ADDRESS, KEY_INT, KEY_SIZE, KEY_LIST, KEY_CHOICE, KEY_TAG, KEY_BOOL,
+	KEY_DURATION, KEY_ADDRESS_LIST
+};
 
 struct key_spec {
 	const char *group;
@@ -33,6 +37,9 @@ static const struct key_spec keys[] = {
 	{ "desk", "support_name", KEY_STRING, OFF(support_name), "Support", 0, 0, NULL },
 	{ "desk", "tag_format", KEY_TAG, OFF(tag_format), "[Support #{id}]", 0, 0, NULL },
 	{ "desk", "hostname", KEY_STRING, OFF(hostname), "", 0, 0, NULL },
+	{ "desk", "other_addresses", KEY_ADDRESS_LIST, OFF(own_addresses), "", 0, 0, NULL },
+	{ "desk", "default_language", KEY_CHOICE, OFF(default_language), "en", 0, 0, "sl|fi|hu|en" },
+	{ "desk", "languages", KEY_LIST, OFF(languages), "sl;fi;hu;en", 0, 0, NULL },
 	{ "database", "conninfo", KEY_STRING, OFF(conninfo), "dbname=deskmail", 0, 0, NULL },
 	{ "database", "connect_timeout", KEY_INT, OFF(connect_timeout), "10", 1, 3600, NULL },
 	{ "database", "statement_timeout", KEY_INT, OFF(statement_timeout), "30000", 0, 3600000, NULL },
@@ -44,6 +51,21 @@ static const struct key_spec keys[] = {
 	{ "deliver", "max_text_size", KEY_SIZE, OFF(limits.max_text_bytes), "1M", 1024, G_GINT64_CONSTANT(1) << 30, NULL },
 	{ "deliver", "deadline", KEY_INT, OFF(deadline), "300", 1, 86400, NULL },
 	{ "deliver", "charset_fallback", KEY_LIST, OFF(charset_fallback), "utf-8;windows-1250;iso-8859-2;windows-1252", 0, 0, NULL },
+	{ "threading", "secret_file", KEY_STRING, OFF(secret_file), SYSCONFDIR "/deskmail/secret", 0, 0, NULL },
+	{ "threading", "reply_separator", KEY_CHOICE, OFF(reply_separator), "+", 0, 0, "+|=|_" },
+	{ "threading", "reopen_days", KEY_INT, OFF(reopen_days), "14", 0, 3650, NULL },
+	{ "ack", "enabled", KEY_BOOL, OFF(ack_enabled), "true", 0, 0, NULL },
+	{ "ack", "follow_ups", KEY_BOOL, OFF(ack_follow_ups), "false", 0, 0, NULL },
+	{ "ack", "rate_limit", KEY_INT, OFF(ack_rate_limit), "5", 0, 100000, NULL },
+	{ "ack", "rate_period", KEY_DURATION, OFF(ack_rate_period), "1h", 1, 366 * 86400, NULL },
+	{ "ack", "templates", KEY_STRING, OFF(template_dir), DATADIR "/deskmail/templates", 0, 0, NULL },
+	{ "hours", "timezone", KEY_STRING, OFF(timezone), "Europe/Ljubljana", 0, 0, NULL },
+	{ "hours", "opening", KEY_STRING, OFF(opening_hours), "mon-fri 09:00-17:00", 0, 0, NULL },
+	{ "hours", "holidays", KEY_LIST, OFF(holidays), "", 0, 0, NULL },
+	{ "hours", "target", KEY_INT, OFF(target_hours), "24", 0, 10000, NULL },
+	{ "outgoing", "sendmail", KEY_STRING, OFF(sendmail), "/usr/sbin/sendmail", 0, 0, NULL },
+	{ "outgoing", "retry_delay", KEY_DURATION, OFF(retry_delay), "5m", 1, 86400, NULL },
+	{ "outgoing", "max_attempts", KEY_INT, OFF(max_attempts), "12", 1, 1000, NULL },
 	{ "log", "target", KEY_CHOICE, OFF(log_target), "stderr", 0, 0, "stderr|syslog" },
 };
 
@@ -111,7 +133,8 @@ set_key(struct dm_config *cfg, const struct key_spec *k, const char *value, cons
 		*(char **) base = g_steal_pointer(&v);
 		return TRUE;
 	case KEY_ADDRESS:
-		if (*v == '\0' || strchr(v, '@') == NULL || strpbrk(v, " \t<>,;\"") != NULL)
+		if (*v == '\0' || strchr(v, '@') == NULL || v[0] == '@' || strrchr(v, '@')[1] == '\0' ||
+		    strpbrk(v, " \t<>,;\"") != NULL)
 			return fail(error, path, k, "not a mail address: '%s'", v);
 		*(char **) base = dm_address_normalise(v);
 		return TRUE;
@@ -137,6 +160,55 @@ set_key(struct dm_config *cfg, const struct key_spec *k, const char *value, cons
 		}
 		g_ptr_array_add(list, NULL);
 		*(char ***) base = (char **) g_ptr_array_free(list, FALSE);
+		return TRUE;
+	}
+	case KEY_BOOL:
+		if (g_ascii_strcasecmp(v, "true") == 0 || g_ascii_strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+			*(gboolean *) base = TRUE;
+		else if (g_ascii_strcasecmp(v, "false") == 0 || g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+			*(gboolean *) base = FALSE;
+		else
+			return fail(error, path, k, "not true or false: '%s'", v);
+		return TRUE;
+	case KEY_ADDRESS_LIST: {
+		g_auto(GStrv) parts = g_strsplit_set(v, ";,", -1);
+		GPtrArray *list = g_ptr_array_new();
+		for (char **p = parts; *p; p++) {
+			g_strstrip(*p);
+			if (**p == '\0')
+				continue;
+			if (strchr(*p, '@') == NULL || strpbrk(*p, " \t<>\"") != NULL) {
+				g_ptr_array_free(list, TRUE);
+				return fail(error, path, k, "not a mail address: '%s'", *p);
+			}
+			g_ptr_array_add(list, dm_address_normalise(*p));
+		}
+		g_ptr_array_add(list, NULL);
+		*(char ***) base = (char **) g_ptr_array_free(list, FALSE);
+		return TRUE;
+	}
+	case KEY_DURATION: {
+		errno = 0;
+		n = g_ascii_strtoll(v, &end, 10);
+		gint64 mult = 1;
+		if (!errno && end != v) {
+			switch (*end) {
+			case '\0': case 's': break;
+			case 'm': mult = 60; break;
+			case 'h': mult = 3600; break;
+			case 'd': mult = 86400; break;
+			default: mult = 0; break;
+			}
+			if (*end && end[1] != '\0')
+				mult = 0;
+		}
+		if (errno || end == v || mult == 0 || n < 0)
+			return fail(error, path, k, "not a duration (seconds, or with s, m, h, d): '%s'", v);
+		n *= mult;
+		if (n < k->min || n > k->max)
+			return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " seconds",
+				    v, k->min, k->max);
+		*(int *) base = (int) n;
 		return TRUE;
 	}
 	case KEY_INT:
@@ -178,6 +250,38 @@ group_known(const char *group)
 		if (strcmp(keys[i].group, group) == 0)
 			return TRUE;
 	return FALSE;
+}
+
+/* The reply-key secret: at least 16 bytes, and not readable by every
+ * user on the machine (anyone holding it can forge reply keys). */
+static gboolean
+load_secret(struct dm_config *cfg, const char *path, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	char *data = NULL;
+	gsize len = 0;
+	struct stat st;
+	if (stat(cfg->secret_file, &st) == 0 && (st.st_mode & S_IROTH)) {
+		g_set_error(error, DM_CONFIG_ERROR, 0,
+			    "%s: [threading] secret_file: %s is readable by others (chmod o-r)", path,
+			    cfg->secret_file);
+		return FALSE;
+	}
+	if (!g_file_get_contents(cfg->secret_file, &data, &len, &local)) {
+		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [threading] secret_file: %s", path, local->message);
+		return FALSE;
+	}
+	/* Trailing white space from an editor is not part of the secret. */
+	while (len > 0 && g_ascii_isspace(data[len - 1]))
+		len--;
+	if (len < 16) {
+		g_free(data);
+		g_set_error(error, DM_CONFIG_ERROR, 0,
+			    "%s: [threading] secret_file: %s holds fewer than 16 bytes", path, cfg->secret_file);
+		return FALSE;
+	}
+	cfg->secret = g_bytes_new_take(data, len);
+	return TRUE;
 }
 
 struct dm_config *
@@ -232,6 +336,26 @@ dm_config_load(const char *path, GError **error)
 		const char *at = strchr(cfg->support_address, '@');
 		cfg->hostname = g_strdup(at ? at + 1 : "localhost");
 	}
+	/* support_address is always the first of our own addresses. */
+	{
+		GPtrArray *own = g_ptr_array_new();
+		g_ptr_array_add(own, g_strdup(cfg->support_address));
+		for (char **a = cfg->own_addresses; a && *a; a++)
+			if (strcmp(*a, cfg->support_address) != 0)
+				g_ptr_array_add(own, g_strdup(*a));
+		g_ptr_array_add(own, NULL);
+		g_strfreev(cfg->own_addresses);
+		cfg->own_addresses = (char **) g_ptr_array_free(own, FALSE);
+	}
+	for (char **l = cfg->languages; *l; l++) {
+		if (strcmp(*l, "sl") && strcmp(*l, "fi") && strcmp(*l, "hu") && strcmp(*l, "en")) {
+			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [desk] languages: unsupported language '%s' (sl, fi, hu, en)",
+				    path, *l);
+			return NULL;
+		}
+	}
+	if (!load_secret(cfg, path, error))
+		return NULL;
 	if (cfg->charset_fallback[0] == NULL) {
 		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [deliver] charset_fallback: the list is empty",
 			    path);
@@ -260,7 +384,7 @@ dm_config_free(struct dm_config *cfg)
 		case KEY_STRING: case KEY_ADDRESS: case KEY_TAG: case KEY_CHOICE:
 			g_free(*(char **) base);
 			break;
-		case KEY_LIST:
+		case KEY_LIST: case KEY_ADDRESS_LIST:
 			g_strfreev(*(char ***) base);
 			break;
 		default:
@@ -268,7 +392,15 @@ dm_config_free(struct dm_config *cfg)
 		}
 	}
 	g_free(cfg->path);
+	if (cfg->secret)
+		g_bytes_unref(cfg->secret);
 	g_free(cfg);
+}
+
+char
+dm_config_separator(const struct dm_config *cfg)
+{
+	return cfg->reply_separator ? cfg->reply_separator[0] : '+';
 }
 
 char *

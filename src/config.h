@@ -18,6 +18,9 @@ struct dm_config {
 	char *support_name;
 	char *tag_format;      /* contains "{id}" */
 	char *hostname;        /* right-hand side of Message-IDs we make */
+	char **own_addresses;  /* every address of ours: support_address first */
+	char *default_language;
+	char **languages;      /* the languages customers write in */
 
 	/* [database] */
 	char *conninfo;
@@ -29,6 +32,30 @@ struct dm_config {
 	struct dm_limits limits;
 	int deadline;          /* seconds, below the MTA's command time limit */
 	char **charset_fallback; /* NULL-terminated */
+
+	/* [threading] */
+	char *secret_file;
+	GBytes *secret;        /* its content, for reply keys */
+	char *reply_separator; /* one character */
+	int reopen_days;       /* replies reopen a closed ticket within this */
+
+	/* [ack] */
+	gboolean ack_enabled;
+	gboolean ack_follow_ups; /* acknowledge later mail on an open ticket too */
+	int ack_rate_limit;      /* acknowledgements per sender per period */
+	int ack_rate_period;     /* seconds */
+	char *template_dir;
+
+	/* [hours] */
+	char *timezone;
+	char *opening_hours;
+	char **holidays;
+	int target_hours;
+
+	/* [outgoing] */
+	char *sendmail;
+	int retry_delay;         /* seconds before the first retry; doubles */
+	int max_attempts;
 
 	/* [log] */
 	char *log_target;      /* "stderr" or "syslog" */
@@ -45,6 +72,9 @@ struct dm_config *dm_config_load(const char *path, GError **error);
 void dm_config_free(struct dm_config *cfg);
 typedef struct dm_config DmConfig;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmConfig, dm_config_free)
+
+/* The separator of plus-addressed reply keys ('+'). */
+char dm_config_separator(const struct dm_config *cfg);
 
 /* The ticket tag for ticket ID, e.g. "[Support #17]".  Caller frees. */
 char *dm_config_format_tag(const struct dm_config *cfg, gint64 id);

@@ -1,5 +1,6 @@
-/* deliver.c - read, parse, store, commit: the pipeline behind
- * `deskmail deliver`, and the exit-status policy the MTA relies on.
+/* deliver.c - the pipeline behind `deskmail deliver`: read, parse,
+ * screen, thread, store, commit, send; and the exit-status policy the MTA
+ * relies on.
  *
  * 0 only after COMMIT (or for a duplicate); 65 only for input that can
  * never be stored; 75 for everything else, so the MTA keeps the message
@@ -13,12 +14,45 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "ack.h"
 #include "db.h"
 #include "deliver.h"
+#include "hours.h"
+#include "langid.h"
 #include "log.h"
 #include "message.h"
+#include "outbox.h"
+#include "screen.h"
 #include "status.h"
 #include "store.h"
+#include "template.h"
+#include "thread.h"
+
+/* What one delivery knows before it touches the database. */
+struct delivery {
+	const struct dm_config *cfg;
+	const struct dm_templates *templates;
+	const struct dm_hours *hours;
+	struct dm_message *msg;
+	struct dm_screen screen;
+	char *recipient;        /* envelope recipient, normalised, or NULL */
+	char *sender;           /* envelope sender, or NULL */
+	char *queue;            /* the support address it came to */
+	gint64 key_ticket;      /* valid reply key */
+	gboolean key_invalid;   /* a reply key with a wrong MAC was seen */
+	char *bad_key;
+	gint64 tag_ticket;
+	const char *language;   /* detected from the text, or NULL */
+
+	/* Results. */
+	gint64 ticket;
+	gint64 message_row;
+	gboolean duplicate;
+	gboolean new_ticket;
+	const char *threaded_by;
+	const char *ack;        /* "sent" or the suppression reason */
+	gint64 outbox_id;
+};
 
 static void
 deadline_reached(int sig)
@@ -71,7 +105,7 @@ dm_deliver_read_input(int fd, gsize max, GBytes **out)
 }
 
 /* The envelope recipient: from the MTA's argument, else the headers
- * Postfix and others add (Delivered-To, X-Original-To). */
+ * Postfix and others add (X-Original-To, Delivered-To). */
 static char *
 find_recipient(const struct dm_deliver_options *opts, const struct dm_message *msg)
 {
@@ -81,6 +115,314 @@ find_recipient(const struct dm_deliver_options *opts, const struct dm_message *m
 	if (h == NULL)
 		h = dm_message_header(msg, "Delivered-To");
 	return h ? dm_address_normalise(h) : NULL;
+}
+
+/* Reply keys: the envelope recipient first, then the addresses the mail
+ * was written to.  A key with a wrong MAC is remembered (an event records
+ * it) and otherwise ignored. */
+static void
+find_reply_key(struct delivery *d)
+{
+	const struct dm_config *cfg = d->cfg;
+	g_autoptr(GPtrArray) candidates = g_ptr_array_new();
+	if (d->recipient)
+		g_ptr_array_add(candidates, d->recipient);
+	GPtrArray *lists[] = { d->msg->to, d->msg->cc };
+	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
+		for (guint i = 0; i < lists[l]->len; i++)
+			g_ptr_array_add(candidates, ((struct dm_address *) lists[l]->pdata[i])->addr);
+	for (guint i = 0; i < candidates->len; i++) {
+		g_autofree char *key = dm_reply_key_from_address(candidates->pdata[i],
+								 (const char *const *) cfg->own_addresses,
+								 dm_config_separator(cfg));
+		if (key == NULL)
+			continue;
+		gint64 ticket, agent;
+		switch (dm_reply_key_verify(cfg->secret, key, &ticket, &agent)) {
+		case DM_REPLY_KEY_VALID:
+			d->key_ticket = ticket;
+			return;
+		case DM_REPLY_KEY_INVALID:
+			d->key_invalid = TRUE;
+			if (d->bad_key == NULL)
+				d->bad_key = dm_log_sanitize(key, 80);
+			break;
+		case DM_REPLY_KEY_NONE:
+			break;
+		}
+	}
+}
+
+/* The queue: the support address the mail came to, when it is ours (a
+ * plus-addressed reply address counts as its base address). */
+static char *
+find_queue(const struct delivery *d)
+{
+	const struct dm_config *cfg = d->cfg;
+	struct dm_screen_config sc = { .own_addresses = (const char *const *) cfg->own_addresses,
+				       .reply_separator = dm_config_separator(cfg) };
+	if (d->recipient && dm_screen_is_own_address(&sc, d->recipient)) {
+		for (char **own = cfg->own_addresses; *own; own++) {
+			const char *at = strrchr(*own, '@');
+			gsize local = at ? (gsize) (at - *own) : 0;
+			if (g_ascii_strcasecmp(d->recipient, *own) == 0 ||
+			    (g_ascii_strncasecmp(d->recipient, *own, local) == 0 &&
+			     d->recipient[local] == dm_config_separator(cfg)))
+				return g_strdup(*own);
+		}
+	}
+	return g_strdup(cfg->support_address);
+}
+
+/* Add the To/Cc addresses of a customer's mail, other than ours, as CC
+ * participants. */
+static enum dm_status
+add_cc_participants(struct dm_db *db, struct delivery *d)
+{
+	struct dm_screen_config sc = { .own_addresses = (const char *const *) d->cfg->own_addresses,
+				       .reply_separator = dm_config_separator(d->cfg) };
+	GPtrArray *lists[] = { d->msg->to, d->msg->cc };
+	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
+		for (guint i = 0; i < lists[l]->len && i < 50; i++) {
+			struct dm_address *a = lists[l]->pdata[i];
+			if (a->addr[0] == '\0' || strchr(a->addr, '@') == NULL ||
+			    dm_screen_is_own_address(&sc, a->addr) || strcmp(a->addr, d->msg->from.addr) == 0)
+				continue;
+			gint64 contact;
+			enum dm_status st = dm_store_contact(db, a->addr, a->name, NULL, &contact, NULL);
+			if (st == DM_OK)
+				st = dm_store_participant(db, d->ticket, contact, "cc");
+			if (st != DM_OK)
+				return st;
+		}
+	}
+	return DM_OK;
+}
+
+/* Decide and, when allowed, queue the acknowledgement. */
+static enum dm_status
+acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 due_at)
+{
+	const struct dm_config *cfg = d->cfg;
+	const struct dm_message *msg = d->msg;
+	const char *reason = d->screen.no_ack_reason;
+	enum dm_status st;
+
+	if (reason == NULL && !cfg->ack_enabled)
+		reason = "disabled";
+	if (reason == NULL && !d->new_ticket && !cfg->ack_follow_ups)
+		reason = "follow-up";
+	if (reason == NULL) {
+		gboolean failing = FALSE;
+		if ((st = dm_store_contact_failing(db, msg->from.addr, &failing)) != DM_OK)
+			return st;
+		if (failing)
+			reason = "failing-address";
+	}
+	if (reason == NULL) {
+		int count = 0;
+		if ((st = dm_store_ack_count(db, msg->from.addr, cfg->ack_rate_period, &count)) != DM_OK)
+			return st;
+		if (count >= cfg->ack_rate_limit)
+			reason = "rate-limit";
+	}
+	if (reason == NULL && !dm_compose_address_ok(msg->from.addr))
+		reason = "bad-address";
+	if (reason) {
+		d->ack = reason;
+		return dm_store_event(db, d->ticket, d->message_row, "deskmail", "ack", NULL, "suppressed", reason);
+	}
+
+	g_autofree char *tag = dm_config_format_tag(cfg, d->ticket);
+	g_autofree char *subject = dm_thread_clean_subject(msg->subject, cfg->tag_format);
+	struct dm_ack_facts f = {
+		.ticket = d->ticket, .tag = tag, .subject = subject,
+		.requester_addr = msg->from.addr, .requester_name = msg->from.name,
+		.language = language, .queue = d->queue, .due_at = due_at,
+		.in_reply_to = msg->message_id,
+		.references = msg->references,
+	};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DmOutgoing) ack = dm_ack_build(cfg, d->templates, d->hours, &f, &error);
+	if (ack == NULL) {
+		/* A broken template is the operator's to fix: retry later
+		 * rather than leave the customer without an answer. */
+		dm_log_error("acknowledgement for ticket %" G_GINT64_FORMAT ": %s", d->ticket, error->message);
+		return DM_CONFIG;
+	}
+	gint64 row;
+	struct dm_stored_message out = {
+		.ticket = d->ticket, .message_id = ack->message_id, .direction = "out", .kind = "auto",
+		.threaded_by = DM_THREADED_NEW, .from_addr = d->queue, .from_name = cfg->support_name,
+		.to_addr = msg->from.addr, .subject = ack->subject, .text = ack->text,
+		.in_reply_to = msg->message_id, .raw = ack->data,
+	};
+	if ((st = dm_store_message(db, &out, &row)) != DM_OK)
+		return st;
+	g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
+	g_ptr_array_add(rcpts, msg->from.addr);
+	/* Automatic replies go out with the null envelope sender (RFC 3834). */
+	if ((st = dm_outbox_queue(db, d->ticket, row, "ack", "", rcpts, ack->data, &d->outbox_id)) != DM_OK)
+		return st;
+	if ((st = dm_store_ack_sent(db, msg->from.addr)) != DM_OK)
+		return st;
+	d->ack = "sent";
+	return dm_store_event(db, d->ticket, row, "deskmail", "ack", NULL, "sent", language);
+}
+
+/* One attempt at the whole transaction. */
+static enum dm_status
+deliver_once(struct dm_db *db, struct delivery *d)
+{
+	const struct dm_config *cfg = d->cfg;
+	struct dm_message *msg = d->msg;
+	gboolean automatic = d->screen.automatic;
+	enum dm_status st;
+	gint64 dup_row, dup_ticket;
+
+	d->ticket = d->message_row = d->outbox_id = 0;
+	d->new_ticket = d->duplicate = FALSE;
+	d->ack = NULL;
+
+	if ((st = dm_store_begin(db, msg)) != DM_OK)
+		return st;
+	if ((st = dm_store_find_message(db, msg->message_id, "in", &dup_row, &dup_ticket)) != DM_OK)
+		goto fail;
+	if (dup_row) {
+		d->duplicate = TRUE;
+		d->ticket = dup_ticket;
+		d->message_row = dup_row;
+		dm_db_rollback(db);
+		return DM_OK;
+	}
+
+	/* A bounce of one of our own mails belongs to that mail's ticket. */
+	struct dm_thread_match match;
+	memset(&match, 0, sizeof match);
+	match.threaded_by = DM_THREADED_NEW;
+	gboolean our_bounce = FALSE;
+	if (d->screen.bounce && msg->dsn_original_id) {
+		gint64 row, ticket;
+		if ((st = dm_store_find_message(db, msg->dsn_original_id, "out", &row, &ticket)) != DM_OK)
+			goto fail;
+		if (ticket) {
+			match.ticket = ticket;
+			match.threaded_by = DM_THREADED_REFERENCES;
+			our_bounce = TRUE;
+		}
+	}
+	if (!our_bounce) {
+		struct dm_thread_query q = { .msg = msg, .key_ticket = d->key_ticket,
+					     .tag_ticket = d->tag_ticket, .sender = msg->from.addr,
+					     .automatic = automatic };
+		if ((st = dm_store_thread(db, cfg, &q, &match)) != DM_OK)
+			goto fail;
+	}
+	d->threaded_by = match.threaded_by;
+
+	/* The sender: a contact who remembers the language of their mail. */
+	gint64 contact = 0;
+	g_autofree char *known_language = NULL;
+	if (msg->from.addr[0] && !automatic) {
+		if ((st = dm_store_contact(db, msg->from.addr, msg->from.name, d->language, &contact,
+					   &known_language)) != DM_OK)
+			goto fail;
+	}
+	const char *language = d->language ? d->language
+			     : known_language ? known_language : cfg->default_language;
+
+	gint64 due_at = 0;
+	if (match.ticket == 0) {
+		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+		due_at = dm_hours_add(d->hours, now, cfg->target_hours);
+		struct dm_new_ticket t = { .subject = msg->subject, .requester = contact, .queue = d->queue,
+					   .language = language, .related = match.related,
+					   .relation = match.relation, .due_at = due_at };
+		if ((st = dm_store_create_ticket(db, &t, &d->ticket)) != DM_OK)
+			goto fail;
+		d->new_ticket = TRUE;
+		if (contact && (st = dm_store_participant(db, d->ticket, contact, "requester")) != DM_OK)
+			goto fail;
+	} else {
+		d->ticket = match.ticket;
+		/* Joined through a reply key or our own Message-ID: the sender
+		 * is in the conversation from now on. */
+		if (contact && (st = dm_store_participant(db, d->ticket, contact, "cc")) != DM_OK)
+			goto fail;
+	}
+	if (!automatic && (st = add_cc_participants(db, d)) != DM_OK)
+		goto fail;
+
+	const char *kind = d->screen.bounce ? "bounce" : automatic ? "auto" : "customer";
+	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id,
+				       .direction = "in", .kind = kind, .threaded_by = match.threaded_by,
+				       .contact = contact, .msg = msg, .recipient = d->recipient,
+				       .envelope_from = d->sender };
+	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK)
+		goto fail;
+
+	const char *actor = msg->from.addr;
+	if (d->new_ticket) {
+		if ((st = dm_store_event(db, d->ticket, d->message_row, actor, "created", NULL, "new",
+					 match.relation)) != DM_OK)
+			goto fail;
+		if (match.related) {
+			g_autofree char *rel = g_strdup_printf("%" G_GINT64_FORMAT, match.related);
+			if ((st = dm_store_event(db, d->ticket, d->message_row, actor, match.relation, NULL,
+						 rel, match.refused)) != DM_OK)
+				goto fail;
+		}
+	} else if ((st = dm_store_touch_ticket(db, &match, automatic, actor, d->message_row)) != DM_OK) {
+		goto fail;
+	}
+	if (d->key_invalid &&
+	    (st = dm_store_event(db, d->ticket, d->message_row, actor, "reply-key-invalid", NULL, NULL,
+				 d->bad_key)) != DM_OK)
+		goto fail;
+	if (our_bounce) {
+		for (guint i = 0; i < msg->dsn_failed->len; i++) {
+			const char *addr = msg->dsn_failed->pdata[i];
+			if ((st = dm_store_mark_failing(db, addr)) != DM_OK ||
+			    (st = dm_store_event(db, d->ticket, d->message_row, actor, "bounce", NULL, addr,
+						 msg->dsn_original_id)) != DM_OK)
+				goto fail;
+		}
+	}
+	if (d->new_ticket || cfg->ack_follow_ups) {
+		if ((st = acknowledge(db, d, language, due_at)) != DM_OK)
+			goto fail;
+	}
+	if ((st = dm_db_commit(db)) != DM_OK)
+		goto fail;
+	return DM_OK;
+fail:
+	dm_db_rollback(db);
+	return st;
+}
+
+/* Load what a delivery needs besides the configuration.  On failure
+ * prints the 4.3.0 line and returns FALSE. */
+static gboolean
+load_desk(const struct dm_config *cfg, struct dm_templates **templates, struct dm_hours **hours,
+	  struct dm_langid **langid)
+{
+	g_autoptr(GError) error = NULL;
+	*hours = dm_hours_new(cfg->timezone, cfg->opening_hours, (const char *const *) cfg->holidays, &error);
+	if (*hours == NULL) {
+		fprintf(stderr, "4.3.0 deskmail: %s: [hours] %s\n", cfg->path, error->message);
+		return FALSE;
+	}
+	*templates = dm_templates_load(cfg->template_dir, &error);
+	if (*templates == NULL) {
+		fprintf(stderr, "4.3.0 deskmail: templates: %s\n", error->message);
+		return FALSE;
+	}
+	*langid = dm_langid_new((const char *const *) cfg->languages, NULL, &error);
+	if (*langid == NULL) {
+		fprintf(stderr, "4.3.0 deskmail: language identification: %s\n", error->message);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 int
@@ -116,33 +458,74 @@ dm_deliver_run(const struct dm_config *cfg, const struct dm_deliver_options *opt
 		return EX_DATAERR;
 	}
 
-	g_autofree char *recipient = find_recipient(opts, msg);
-	g_autofree char *sender = opts->sender ? dm_address_normalise(opts->sender) : NULL;
+	g_autoptr(DmTemplates) templates = NULL;
+	g_autoptr(DmHours) hours = NULL;
+	g_autoptr(DmLangid) langid = NULL;
+	if (!load_desk(cfg, &templates, &hours, &langid))
+		return EX_TEMPFAIL;
+
+	struct delivery d = { .cfg = cfg, .templates = templates, .hours = hours, .msg = msg };
+	d.recipient = find_recipient(opts, msg);
+	d.sender = opts->sender ? dm_address_normalise(opts->sender) : NULL;
+	d.queue = find_queue(&d);
+	struct dm_screen_config sc = { .own_addresses = (const char *const *) cfg->own_addresses,
+				       .reply_separator = dm_config_separator(cfg),
+				       .loop_value = cfg->hostname };
+	dm_screen_message(msg, d.sender, &sc, &d.screen);
+	find_reply_key(&d);
+	d.tag_ticket = dm_thread_find_tag(msg->subject, cfg->tag_format);
+	if (!d.screen.automatic)
+		d.language = dm_langid_detect(langid, msg->text, dm_message_header(msg, "Content-Language"));
 	g_autofree char *msgid_log = dm_log_sanitize(msg->message_id, 120);
 
+	int status = EX_OK;
 	g_autoptr(DmDb) db = NULL;
 	st = dm_db_connect(cfg->conninfo, NULL, cfg->connect_timeout, cfg->statement_timeout,
 			   cfg->lock_timeout, &db);
 	if (st != DM_OK) {
 		fprintf(stderr, "4.3.0 deskmail: database unavailable\n");
 		dm_log_info("action=defer reason=db-connect message_id=<%s>", msgid_log);
-		return EX_TEMPFAIL;
+		status = EX_TEMPFAIL;
+		goto out;
 	}
-
-	struct dm_delivery d = { .msg = msg, .recipient = recipient, .envelope_from = sender };
-	struct dm_store_result result;
-	st = dm_store_incoming(db, cfg, &d, &result);
+	/* Deadlocks and serialization failures are retried here; only a
+	 * repeated failure reaches the MTA, as a temporary one. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		st = deliver_once(db, &d);
+		if (st == DM_OK || !dm_db_retryable(db))
+			break;
+		dm_log_warn("retrying after %s: %s", dm_db_sqlstate(db), dm_db_error(db));
+	}
 	gint64 ms = (g_get_monotonic_time() - started) / 1000;
+	if (st == DM_CONFIG) {
+		fprintf(stderr, "4.3.0 deskmail: cannot build the acknowledgement; see the log\n");
+		status = EX_TEMPFAIL;
+		goto out;
+	}
 	if (st != DM_OK) {
 		g_autofree char *err = dm_log_sanitize(dm_db_error(db), 200);
 		fprintf(stderr, "4.3.0 deskmail: database error, will retry: %s\n", err);
 		dm_log_error("action=defer reason=db message_id=<%s> sqlstate=%s error=\"%s\" ms=%" G_GINT64_FORMAT,
 			     msgid_log, dm_db_sqlstate(db), err, ms);
-		return EX_TEMPFAIL;
+		status = EX_TEMPFAIL;
+		goto out;
 	}
+
+	/* Committed: the customer's mail is safe.  Now hand the answer to
+	 * sendmail; if that fails the row stays queued for outbox flush. */
+	int sent = 0, failed = 0;
+	if (d.outbox_id > 0 && dm_outbox_flush(db, cfg, d.outbox_id, &sent, &failed) != DM_OK)
+		dm_log_warn("outbox id=%" G_GINT64_FORMAT " left queued: %s", d.outbox_id, dm_db_error(db));
+	ms = (g_get_monotonic_time() - started) / 1000;
 	dm_log_info("action=%s ticket=%" G_GINT64_FORMAT " message_id=<%s> size=%" G_GSIZE_FORMAT
-		    " attachments=%u ms=%" G_GINT64_FORMAT,
-		    result.duplicate ? "duplicate" : (result.new_ticket ? "new" : "reply"),
-		    result.ticket_id, msgid_log, g_bytes_get_size(raw), msg->attachments->len, ms);
-	return EX_OK;
+		    " attachments=%u threaded_by=%s ack=%s ms=%" G_GINT64_FORMAT,
+		    d.duplicate ? "duplicate" : (d.new_ticket ? "new" : "append"), d.ticket, msgid_log,
+		    g_bytes_get_size(raw), msg->attachments->len, d.duplicate ? "-" : d.threaded_by,
+		    d.ack ? (sent ? "sent" : (d.outbox_id ? "queued" : d.ack)) : "-", ms);
+out:
+	g_free(d.recipient);
+	g_free(d.sender);
+	g_free(d.queue);
+	g_free(d.bad_key);
+	return status;
 }

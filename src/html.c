@@ -12,12 +12,15 @@
 
 #include "html.h"
 
-#define MAX_WALK_DEPTH 512
+/* libxml2 stops building the tree at depth 256 (without HTML_PARSE_HUGE,
+ * which hostile mail must not get), so the walk needs no more. */
+#define MAX_WALK_DEPTH 300
 
 struct render {
 	GString *out;
 	int pending_newlines; /* line breaks owed before the next text */
 	gboolean at_line_start;
+	gboolean space_pending; /* white space seen since the last text */
 	int pre;              /* inside <pre>: keep white space */
 	int list_depth;
 };
@@ -46,10 +49,14 @@ want_break(struct render *r, int n)
 		return;
 	if (n > r->pending_newlines)
 		r->pending_newlines = n;
+	r->space_pending = FALSE;
 }
 
+/* Append LEN bytes of TEXT after any line breaks owed.  KEEP_LEAD keeps
+ * leading blanks at a line start (list indentation); text never gets
+ * them. */
 static void
-emit(struct render *r, const char *text, gsize len)
+emit_keep(struct render *r, const char *text, gsize len, gboolean keep_lead)
 {
 	if (len == 0)
 		return;
@@ -62,8 +69,23 @@ emit(struct render *r, const char *text, gsize len)
 		r->pending_newlines = 0;
 		r->at_line_start = TRUE;
 	}
+	/* No line starts with a blank. */
+	if (!keep_lead && (r->at_line_start || r->out->len == 0)) {
+		while (len > 0 && *text == ' ') {
+			text++;
+			len--;
+		}
+		if (len == 0)
+			return;
+	}
 	g_string_append_len(r->out, text, len);
 	r->at_line_start = text[len - 1] == '\n';
+}
+
+static void
+emit(struct render *r, const char *text, gsize len)
+{
+	emit_keep(r, text, len, FALSE);
 }
 
 static void
@@ -73,23 +95,25 @@ emit_text(struct render *r, const char *s)
 		emit(r, s, strlen(s));
 		return;
 	}
-	/* Collapse runs of white space to one space; none at a line start. */
+	/* Collapse runs of white space to one space.  A run may end one text
+	 * node and the next text may come from another element, as in
+	 * "<b>Hello</b> <i>world</i>", so the space is carried over. */
 	GString *buf = g_string_new(NULL);
-	gboolean space = FALSE;
 	for (const char *p = s; *p; p++) {
 		if (g_ascii_isspace(*p)) {
-			space = TRUE;
+			r->space_pending = TRUE;
 			continue;
 		}
-		if (space && (buf->len > 0 || (!r->at_line_start && r->out->len > 0 &&
-					      r->pending_newlines == 0 &&
-					      r->out->str[r->out->len - 1] != ' ')))
-			g_string_append_c(buf, ' ');
-		space = FALSE;
+		if (r->space_pending) {
+			gboolean after_text = buf->len > 0 ||
+					      (r->out->len > 0 && !r->at_line_start && r->pending_newlines == 0 &&
+					       r->out->str[r->out->len - 1] != ' ');
+			if (after_text)
+				g_string_append_c(buf, ' ');
+			r->space_pending = FALSE;
+		}
 		g_string_append_c(buf, *p);
 	}
-	if (space && buf->len > 0)
-		g_string_append_c(buf, ' ');
 	emit(r, buf->str, buf->len);
 	g_string_free(buf, TRUE);
 }
@@ -140,7 +164,7 @@ element(struct render *r, xmlNode *node, int depth)
 		/* Force the bullet onto a fresh line even as the first output. */
 		if (r->out->len == 0)
 			r->pending_newlines = 0;
-		emit(r, bullet->str, bullet->len);
+		emit_keep(r, bullet->str, bullet->len, TRUE);
 		r->at_line_start = FALSE;
 		g_string_free(bullet, TRUE);
 	}

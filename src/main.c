@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "deliver", dm_cmd_deliver, "store one message from standard input (run by the MTA)" },
 	{ "db", dm_cmd_db, "init | migrate | status: create and upgrade the database" },
 	{ "export", dm_cmd_export, "print tickets as JSON Lines" },
+	{ "outbox", dm_cmd_outbox, "list | flush: mail waiting to be sent" },
 	{ "check-config", dm_cmd_check_config, "check the configuration file" },
 };
 

@@ -28,6 +28,7 @@ struct walk {
 	guint parts;
 	GString *text;      /* the body being assembled */
 	gboolean have_body; /* a main body part was chosen */
+	gboolean in_report; /* inside a multipart/report */
 };
 
 void
@@ -289,6 +290,7 @@ append_text(struct walk *w, const char *text)
 }
 
 static void walk_object(struct walk *w, GMimeObject *obj, int depth, gboolean body_wanted);
+static char *first_msgid(GMimeParserOptions *opts, const char *value);
 
 /* Choose the best part of a multipart/alternative: the last text/plain
  * (later alternatives are preferred, RFC 2046), else the last part that
@@ -414,6 +416,64 @@ walk_nested_message(struct walk *w, GMimeMessagePart *mpart, int depth, gboolean
 	g_string_free(sub.text, TRUE);
 }
 
+
+/* The Message-ID in a block of header text (text/rfc822-headers). */
+static char *
+msgid_from_header_text(GMimeParserOptions *opts, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", 2000);
+	for (char **l = lines; *l; l++) {
+		if (**l == '\0')
+			break; /* end of the header block */
+		if (g_ascii_strncasecmp(*l, "Message-ID:", 11) == 0) {
+			GString *value = g_string_new(*l + 11);
+			/* A folded continuation line belongs to the same header. */
+			while (l[1] && (l[1][0] == ' ' || l[1][0] == '\t'))
+				g_string_append(value, *++l);
+			char *id = first_msgid(opts, value->str);
+			g_string_free(value, TRUE);
+			return id;
+		}
+	}
+	return NULL;
+}
+
+/* Read the per-recipient fields of a message/delivery-status part. */
+static void
+read_delivery_status(struct walk *w, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", 5000);
+	g_autofree char *recipient = NULL;
+	gboolean failed = FALSE;
+	w->msg->is_dsn = TRUE;
+	for (char **l = lines;; l++) {
+		/* Recipient blocks are separated by empty lines. */
+		if (*l == NULL || **l == '\0') {
+			if (recipient && failed && w->msg->dsn_failed->len < 100)
+				g_ptr_array_add(w->msg->dsn_failed, g_steal_pointer(&recipient));
+			g_clear_pointer(&recipient, g_free);
+			failed = FALSE;
+			if (*l == NULL)
+				break;
+			continue;
+		}
+		char *colon = strchr(*l, ':');
+		if (colon == NULL)
+			continue;
+		char *value = g_strstrip(colon + 1);
+		if (g_ascii_strncasecmp(*l, "Final-Recipient", 15) == 0 ||
+		    (recipient == NULL && g_ascii_strncasecmp(*l, "Original-Recipient", 18) == 0)) {
+			char *semi = strchr(value, ';');
+			g_free(recipient);
+			recipient = dm_address_normalise(semi ? semi + 1 : value);
+		} else if (g_ascii_strncasecmp(*l, "Action", 6) == 0) {
+			failed = g_ascii_strncasecmp(value, "failed", 6) == 0;
+		} else if (g_ascii_strncasecmp(*l, "Status", 6) == 0 && value[0] == '5') {
+			failed = TRUE;
+		}
+	}
+}
+
 static void
 walk_object(struct walk *w, GMimeObject *obj, int depth, gboolean body_wanted)
 {
@@ -426,7 +486,31 @@ walk_object(struct walk *w, GMimeObject *obj, int depth, gboolean body_wanted)
 	w->parts++;
 
 	if (GMIME_IS_MULTIPART(obj)) {
+		gboolean was_report = w->in_report;
+		if (is_type(obj, "multipart", "report"))
+			w->in_report = TRUE;
 		walk_multipart(w, GMIME_MULTIPART(obj), depth, body_wanted);
+		w->in_report = was_report;
+	} else if (w->in_report && GMIME_IS_MESSAGE_PART(obj) && w->msg->dsn_original_id == NULL) {
+		/* The returned message of a bounce: remember which of our mails
+		 * it was, and keep it as an attachment. */
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		const char *id = inner ? g_mime_message_get_message_id(inner) : NULL;
+		if (id && *id)
+			w->msg->dsn_original_id = clean_header_text(g_strdup(id), 998, NULL);
+		walk_nested_message(w, GMIME_MESSAGE_PART(obj), depth, FALSE);
+	} else if (GMIME_IS_PART(obj) && w->in_report &&
+		   (is_type(obj, "message", "delivery-status") ||
+		    is_type(obj, "message", "global-delivery-status") ||
+		    is_type(obj, "text", "rfc822-headers"))) {
+		g_autofree char *text = part_text(w, GMIME_PART(obj));
+		if (is_type(obj, "text", "rfc822-headers")) {
+			if (w->msg->dsn_original_id == NULL)
+				w->msg->dsn_original_id = msgid_from_header_text(w->opts, text);
+		} else {
+			read_delivery_status(w, text);
+		}
+		store_leaf_as_attachment(w, GMIME_PART(obj));
 	} else if (GMIME_IS_MESSAGE_PART(obj)) {
 		walk_nested_message(w, GMIME_MESSAGE_PART(obj), depth, body_wanted);
 	} else if (GMIME_IS_PART(obj)) {
@@ -535,6 +619,7 @@ message_from_mime(GMimeMessage *m, GBytes *raw, GMimeParserOptions *opts,
 	msg->reply_to = address_array();
 	msg->attachments = g_ptr_array_new_with_free_func(attachment_free);
 	msg->headers = g_ptr_array_new_with_free_func(header_free);
+	msg->dsn_failed = g_ptr_array_new_with_free_func(g_free);
 	collect_headers(msg, GMIME_OBJECT(m), max);
 	/* GMime keeps Content-* headers on the top-level part, not the message. */
 	if (g_mime_message_get_mime_part(m))
@@ -674,5 +759,7 @@ dm_message_free(struct dm_message *msg)
 	g_ptr_array_unref(msg->attachments);
 	g_ptr_array_unref(msg->headers);
 	g_bytes_unref(msg->raw);
+	g_free(msg->dsn_original_id);
+	g_ptr_array_unref(msg->dsn_failed);
 	g_free(msg);
 }

@@ -66,6 +66,12 @@ struct dm_message {
 	GPtrArray *attachments; /* struct dm_attachment* */
 	GPtrArray *headers;  /* struct dm_header*: the top-level headers in order */
 	GBytes *raw;         /* the message exactly as received */
+
+	/* Delivery status reports (RFC 3464): set when the message is a
+	 * multipart/report with a message/delivery-status part. */
+	gboolean is_dsn;
+	char *dsn_original_id;     /* Message-ID of the mail that bounced, or NULL */
+	GPtrArray *dsn_failed;     /* char*: Final-Recipients whose Action is failed */
 	guint flags;         /* enum dm_message_flag */
 };
 

@@ -1,4 +1,8 @@
-/* store.h - the store stage: one incoming message, one transaction. */
+/* store.h - the store stage: the SQL of one delivery.
+ *
+ * deliver.c runs these inside one transaction (dm_store_begin ...
+ * dm_db_commit) and decides what to call; this module is the only one
+ * that knows the schema of tickets, messages and their neighbours. */
 #ifndef DM_STORE_H
 #define DM_STORE_H
 
@@ -8,27 +12,100 @@
 #include "db.h"
 #include "message.h"
 
-/* What deliver knows about one incoming message besides its content. */
-struct dm_delivery {
-	const struct dm_message *msg; /* borrowed */
-	const char *recipient;        /* envelope recipient (normalised) or NULL */
-	const char *envelope_from;    /* envelope sender or NULL */
+/* BEGIN, then advisory locks on the message's own Message-ID and every id
+ * it references, in one fixed order.  Two messages of one thread share at
+ * least one such id, so they are threaded one after the other, however
+ * they arrive; the fixed order rules out deadlocks between them. */
+enum dm_status dm_store_begin(struct dm_db *db, const struct dm_message *msg);
+
+/* The stored message with MESSAGE_ID in DIRECTION ("in"/"out"): *ROW and
+ * *TICKET, both 0 when there is none. */
+enum dm_status dm_store_find_message(struct dm_db *db, const char *message_id, const char *direction,
+				     gint64 *row, gint64 *ticket);
+
+struct dm_thread_query {
+	const struct dm_message *msg;
+	gint64 key_ticket;   /* from a valid reply key, else 0 */
+	gint64 tag_ticket;   /* from the subject tag, else 0 */
+	const char *sender;  /* normalised From */
+	gboolean automatic;  /* from the screen stage */
 };
 
-struct dm_store_result {
-	gint64 ticket_id;
-	gint64 message_row;  /* messages.id */
-	gboolean duplicate;  /* already stored: nothing was written */
-	gboolean new_ticket;
+struct dm_thread_match {
+	gint64 ticket;            /* the ticket to append to; 0 = a new ticket */
+	const char *threaded_by;  /* DM_THREADED_* */
+	gint64 related;           /* for a new ticket: linked to this one, or 0 */
+	const char *relation;     /* "related" or "follow-up", or NULL */
+	const char *refused;      /* why the matched ticket was not joined, or NULL */
+	char status[16];          /* the matched ticket's status */
+	gboolean reopen;          /* the matched ticket is resolved/closed and reopens */
 };
 
-/* Store D in one transaction: contact, ticket, participant, message,
- * references, raw bytes, attachments and events; COMMIT checked.  A
- * message whose Message-ID is already stored is a duplicate: nothing is
- * written and DM_OK is returned with OUT->duplicate set.  A deadlock or
- * serialization failure is retried; other failures roll back and return
- * their status (DM_TEMPFAIL for anything transient). */
-enum dm_status dm_store_incoming(struct dm_db *db, const struct dm_config *cfg,
-				 const struct dm_delivery *d, struct dm_store_result *out);
+/* Decide the ticket of a message by the rules in order: reply key,
+ * references (In-Reply-To, References, late parents), subject tag, new.
+ * A match by references or tag is only joined when the sender is a
+ * participant or an agent, or the references name a Message-ID we sent;
+ * else a new ticket is opened, linked as "related".  A reply to a
+ * resolved or closed ticket reopens it within reopen_days, else opens a
+ * "follow-up"; automatic mail attaches without reopening. */
+enum dm_status dm_store_thread(struct dm_db *db, const struct dm_config *cfg,
+			       const struct dm_thread_query *q, struct dm_thread_match *out);
+
+/* Insert or update the contact ADDR (normalised), keeping a known name
+ * when NAME is empty.  LANGUAGE, when not NULL, becomes the contact's
+ * remembered language.  *ID and *KNOWN_LANGUAGE (caller frees; NULL when
+ * none was known before) are set. */
+enum dm_status dm_store_contact(struct dm_db *db, const char *addr, const char *name,
+				const char *language, gint64 *id, char **known_language);
+
+struct dm_new_ticket {
+	const char *subject;
+	gint64 requester;       /* contact id or 0 */
+	const char *queue;
+	const char *language;   /* or NULL */
+	gint64 related;
+	const char *relation;
+	gint64 due_at;          /* Unix time, 0 = none */
+};
+enum dm_status dm_store_create_ticket(struct dm_db *db, const struct dm_new_ticket *t, gint64 *id);
+
+/* Apply the status change the thread match implies (reopen, pending ->
+ * open) to an existing ticket, with events; ACTOR is the sender. */
+enum dm_status dm_store_touch_ticket(struct dm_db *db, const struct dm_thread_match *m,
+				     gboolean automatic, const char *actor, gint64 message_row);
+
+enum dm_status dm_store_set_due(struct dm_db *db, gint64 ticket, gint64 due_at);
+
+/* Add CONTACT to TICKET as ROLE ("requester", "cc") unless present. */
+enum dm_status dm_store_participant(struct dm_db *db, gint64 ticket, gint64 contact, const char *role);
+
+struct dm_stored_message {
+	gint64 ticket;
+	const char *message_id;
+	const char *direction;   /* "in" / "out" */
+	const char *kind;        /* customer, agent, note, auto, notification, bounce */
+	const char *threaded_by;
+	gint64 contact;          /* or 0 */
+	const struct dm_message *msg; /* an incoming message, or NULL */
+	/* For outgoing messages (msg == NULL): */
+	const char *from_addr, *from_name, *to_addr, *subject, *text, *in_reply_to;
+	GBytes *raw;
+	const char *recipient, *envelope_from;
+};
+
+/* Insert the message with its references, raw bytes and attachments. */
+enum dm_status dm_store_message(struct dm_db *db, const struct dm_stored_message *m, gint64 *row);
+
+enum dm_status dm_store_event(struct dm_db *db, gint64 ticket, gint64 message_row, const char *actor,
+			      const char *kind, const char *old_value, const char *new_value,
+			      const char *detail);
+
+/* Acknowledgement bookkeeping shared by every MX host. */
+enum dm_status dm_store_ack_count(struct dm_db *db, const char *addr, int period_seconds, int *count);
+enum dm_status dm_store_ack_sent(struct dm_db *db, const char *addr);
+/* TRUE in *FAILING when an earlier bounce marked ADDR failing. */
+enum dm_status dm_store_contact_failing(struct dm_db *db, const char *addr, gboolean *failing);
+/* Mark ADDR failing (a bounce said so). */
+enum dm_status dm_store_mark_failing(struct dm_db *db, const char *addr);
 
 #endif

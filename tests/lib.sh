@@ -24,6 +24,11 @@ dm_setup() {
 	T=$(mktemp -d /tmp/deskmail-test.XXXXXX)
 	chmod 711 "$T" # the server may run as another user: it must reach $T/pg
 	trap dm_cleanup EXIT
+	head -c 32 /dev/urandom | base64 >"$T/secret"
+	chmod 600 "$T/secret"
+	DM_SENDMAIL_DIR=$T/sent
+	export DM_SENDMAIL_DIR
+	mkdir -p "$DM_SENDMAIL_DIR"
 	pg_start "$T/pg" || bail "cannot start PostgreSQL"
 	dm_write_config
 	"$DESKMAIL" db init >"$T/init.log" 2>&1 || { cat "$T/init.log"; bail "db init failed"; }
@@ -46,6 +51,24 @@ ${DM_DB_EXTRA:-}
 
 [deliver]
 ${DM_DELIVER_EXTRA:-}
+
+[threading]
+secret_file = $T/secret
+${DM_THREADING_EXTRA:-}
+
+[ack]
+templates = $TOP_SRCDIR/templates
+${DM_ACK_EXTRA:-}
+
+[hours]
+timezone = Europe/Ljubljana
+opening = mon-fri 09:00-20:00; sat 09:00-13:00
+holidays = 12-25; 12-26; 01-01
+target = 24
+
+[outgoing]
+sendmail = $TOP_SRCDIR/tests/recording-sendmail
+${DM_OUTGOING_EXTRA:-}
 
 [log]
 target = stderr
@@ -84,4 +107,13 @@ tiskalnik v čitalnici ne tiska že od jutra.
 Lep pozdrav,
 Ana
 MAIL
+}
+
+# The mails the recording sendmail received, oldest first (paths).
+dm_sent() {
+	ls -1 "$DM_SENDMAIL_DIR"/*.eml 2>/dev/null | sort
+}
+
+dm_sent_count() {
+	dm_sent | wc -l
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # cli.sh - the command line: help, version, usage errors, db commands.
-. "$TOP_SRCDIR/tests/lib.sh"
+. "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 dm_setup
 
 OUT=$("$DESKMAIL" --version); RC=$?
@@ -26,9 +26,27 @@ is "$RC" 75 "deliver usage error defers (75): a broken pipe line must not bounce
 
 OUT=$("$DESKMAIL" check-config); RC=$?
 is "$RC" 0 "check-config on a valid file exits 0"
-is "$OUT" "$DESKMAIL_CONFIG: ok" "check-config says ok"
-"$DESKMAIL" --config "$TOP_SRCDIR/etc/deskmail.conf" check-config >/dev/null
-is "$?" 0 "the shipped example configuration is valid"
+like "$OUT" "^$DESKMAIL_CONFIG: ok \\([0-9]+ templates, calendar Europe/Ljubljana\\)$" "check-config says ok"
+printf 'Subject: Hi {{nonsense}}\n\nBody\n' >"$T/ack.xx.txt"
+mkdir -p "$T/tpl" && cp "$TOP_SRCDIR"/templates/* "$T/tpl/" && mv "$T/ack.xx.txt" "$T/tpl/ack.en.broken.txt"
+DM_ACK_EXTRA="templates = $T/tpl" dm_write_config
+sed -i "s|^templates = $TOP_SRCDIR/templates$||" "$DESKMAIL_CONFIG"
+OUT=$("$DESKMAIL" check-config 2>&1); RC=$?
+is "$RC" 78 "check-config fails on an unknown placeholder"
+like "$OUT" 'ack\.en\.broken\.txt.*nonsense' "... naming the file and the placeholder"
+OUT=$("$DESKMAIL" deliver <"$TOP_SRCDIR/examples/01-sl-printer.eml" 2>&1); RC=$?
+is "$RC" 75 "deliver defers (75) while a template is broken"
+is "$(dm_count tickets)" 0 "... and stores nothing yet"
+dm_write_config
+sed -e "s|^secret_file = .*|secret_file = $T/secret|" -e "s|^templates = .*|templates = $TOP_SRCDIR/templates|" \
+	"$TOP_SRCDIR/etc/deskmail.conf" >"$T/example.conf"
+OUT=$("$DESKMAIL" --config "$T/example.conf" check-config 2>&1)
+is "$?" 0 "the shipped example configuration is valid (with a secret and the source templates)"
+chmod 644 "$T/secret"
+OUT=$("$DESKMAIL" check-config 2>&1)
+is "$?" 78 "a world-readable secret file is refused"
+like "$OUT" 'secret_file: .* is readable by others' "... with a line that says so"
+chmod 600 "$T/secret"
 
 # db init ran in dm_setup; migrate again changes nothing.
 OUT=$("$DESKMAIL" db migrate); RC=$?

@@ -1,17 +1,18 @@
 #!/bin/bash
 # deliver.sh - the happy path against a real PostgreSQL: new tickets,
 # idempotency, what is stored, and export key by key.
-. "$TOP_SRCDIR/tests/lib.sh"
+. "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 dm_setup
 
 # --- a new ticket
 dm_mail first@example.si "Tiskalnik ne tiska" >"$T/m1.eml"
 dm_deliver "$T/m1.eml"
 is "$RC" 0 "new mail: exit 0"
-like "$OUT" 'action=new ticket=1 message_id=<first@example.si> size=[0-9]+ attachments=0 ms=[0-9]+' \
+like "$OUT" 'action=new ticket=1 message_id=<first@example.si> size=[0-9]+ attachments=0 threaded_by=new ack=sent ms=[0-9]+' \
 	"one summary line per delivery"
 is "$(dm_count tickets)" 1 "one ticket"
-is "$(dm_count messages)" 1 "one message"
+is "$(dm_count "messages WHERE direction = 'in'")" 1 "one incoming message"
+is "$(dm_count "messages WHERE direction = 'out' AND kind = 'auto'")" 1 "one acknowledgement stored"
 is "$(pg_sql "SELECT status FROM tickets")" new "status new"
 is "$(pg_sql "SELECT address || '|' || name FROM contacts")" "ana@example.si|Ana Novak" \
 	"requester contact stored, address normalised"
@@ -21,7 +22,8 @@ dm_deliver "$T/m1.eml"
 is "$RC" 0 "duplicate: exit 0"
 like "$OUT" 'action=duplicate ticket=1' "duplicate logged as such"
 is "$(dm_count tickets)" 1 "duplicate: still one ticket"
-is "$(dm_count messages)" 1 "duplicate: still one message"
+is "$(dm_count "messages WHERE direction = 'in'")" 1 "duplicate: still one message"
+is "$(dm_sent_count)" 1 "duplicate: still one acknowledgement sent"
 
 # --- the same mail, concurrently, ten times: still one ticket
 dm_mail race@example.si "Race" >"$T/race.eml"
@@ -94,8 +96,8 @@ is "$(pg_sql "SELECT queue FROM tickets WHERE id = $ticket")" "support@example.o
 
 # --- export, key by key, on the first ticket
 J=$("$DESKMAIL" export --ticket 1)
-is "$(jq -r 'keys_unsorted | join(",")' <<<"$J")" "id,tag,status,subject,requester,created_at,messages" \
-	"ticket keys in order"
+is "$(jq -r 'keys_unsorted | join(",")' <<<"$J")" "id,tag,status,subject,requester,created_at,language,due_at,related,relation,ack,messages,events" \
+	"ticket keys in order (later issues only add keys)"
 is "$(jq -r '.id' <<<"$J")" 1 "id"
 is "$(jq -r '.tag' <<<"$J")" "[Support #1]" "tag from the configured format"
 is "$(jq -r '.status' <<<"$J")" new "status"
@@ -116,6 +118,12 @@ is "$(jq -c "$M.cc" <<<"$J")" '[]' "cc empty"
 is "$(jq -r "$M.date" <<<"$J")" "2026-11-23T08:15:00+00:00" "date in RFC 3339, UTC"
 like "$(jq -r "$M.text" <<<"$J")" 'tiskalnik v čitalnici ne tiska' "text in UTF-8"
 is "$(jq -c "$M.attachments" <<<"$J")" '[]' "no attachments"
+is "$(jq -r '.language' <<<"$J")" sl "language identified: Slovenian"
+is "$(jq -r '.ack' <<<"$J")" sent "ack sent"
+is "$(jq -r '.related' <<<"$J")" null "related: none"
+like "$(jq -r '.due_at' <<<"$J")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "due_at set"
+is "$(jq -r '.messages[1].direction + " " + .messages[1].kind' <<<"$J")" "out auto" "the acknowledgement is on the ticket"
+is "$(jq -r '[.events[].kind] | join(",")' <<<"$J")" "created,ack" "events: created, ack"
 
 # --- export of everything: one line per ticket, oldest first
 all=$("$DESKMAIL" export)

@@ -2,7 +2,7 @@
 # failures.sh - the exit-status policy under faults: nothing is lost, the
 # MTA is told to retry (75) for anything transient, and only input that can
 # never be stored is refused (65).
-. "$TOP_SRCDIR/tests/lib.sh"
+. "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 dm_setup
 
 dm_mail down@example.si "Baza ne dela" >"$T/down.eml"

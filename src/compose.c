@@ -1,0 +1,171 @@
+/* compose.c - the mail deskmail sends, built with GMime.
+ *
+ * Header values that came from customers (subject, names) may hide CR/LF
+ * after RFC 2047 decoding; they are cleaned here, and GMime encodes what
+ * is left, so nothing a customer writes can become a header line. */
+#include "dm-autoconf.h"
+
+#include <string.h>
+#include <sys/random.h>
+
+#include <gmime/gmime.h>
+
+#include "compose.h"
+#include "message.h"
+#include "screen.h"
+
+gboolean
+dm_compose_address_ok(const char *addr)
+{
+	if (addr == NULL || addr[0] == '\0' || addr[0] == '-' || strlen(addr) > 254)
+		return FALSE;
+	const char *at = strchr(addr, '@');
+	if (at == NULL || at == addr || at[1] == '\0' || strchr(at + 1, '@'))
+		return FALSE;
+	for (const char *p = addr; *p; p++)
+		if ((unsigned char) *p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' ||
+		    *p == '"' || *p == '\\' || *p == ';')
+			return FALSE;
+	return TRUE;
+}
+
+char *
+dm_compose_message_id(const char *hostname)
+{
+	guint8 rnd[16];
+	gsize got = 0;
+	while (got < sizeof rnd) {
+		ssize_t n = getrandom(rnd + got, sizeof rnd - got, 0);
+		if (n > 0)
+			got += (gsize) n;
+	}
+	GString *s = g_string_new("dm.");
+	for (gsize i = 0; i < sizeof rnd; i++)
+		g_string_append_printf(s, "%02x", rnd[i]);
+	g_string_append_printf(s, "@%s", hostname && *hostname ? hostname : "localhost");
+	return g_string_free(s, FALSE);
+}
+
+static char *
+clean_line(const char *s)
+{
+	char *c = g_utf8_make_valid(s ? s : "", -1);
+	for (char *p = c; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return g_strstrip(c);
+}
+
+static GMimeObject *
+text_part(const char *subtype, const char *text)
+{
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+	g_mime_text_part_set_text(part, text);
+	/* Quoted-printable where needed keeps lines short for any relay. */
+	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
+	return GMIME_OBJECT(part);
+}
+
+struct dm_outgoing *
+dm_compose_message(const struct dm_compose *c)
+{
+	if (!dm_compose_address_ok(c->from_addr) || !dm_compose_address_ok(c->to_addr) ||
+	    (c->reply_to && !dm_compose_address_ok(c->reply_to)))
+		return NULL;
+
+	dm_message_init();
+	GMimeMessage *m = g_mime_message_new(TRUE);
+	GMimeObject *obj = GMIME_OBJECT(m);
+	g_autofree char *from_name = clean_line(c->from_name);
+	g_autofree char *to_name = clean_line(c->to_name);
+	g_autofree char *subject = clean_line(c->subject);
+
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, from_name, c->from_addr);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, to_name, c->to_addr);
+	for (guint i = 0; c->cc && i < c->cc->len; i++)
+		if (dm_compose_address_ok(c->cc->pdata[i]))
+			g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_CC, NULL, c->cc->pdata[i]);
+	if (c->reply_to)
+		g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, from_name, c->reply_to);
+	g_mime_message_set_subject(m, subject, "utf-8");
+
+	GDateTime *now = g_date_time_new_now_local();
+	g_mime_message_set_date(m, now);
+	g_date_time_unref(now);
+
+	char *id = dm_compose_message_id(c->hostname);
+	g_mime_message_set_message_id(m, id);
+
+	if (c->in_reply_to && *c->in_reply_to) {
+		g_autofree char *irt = g_strdup_printf("<%s>", c->in_reply_to);
+		g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
+	}
+	/* References: the parent's References, then the parent (RFC 5322). */
+	GString *refs = g_string_new(NULL);
+	for (guint i = 0; c->references && i < c->references->len; i++)
+		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", (char *) c->references->pdata[i]);
+	if (c->in_reply_to && *c->in_reply_to)
+		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", c->in_reply_to);
+	if (refs->len)
+		g_mime_object_set_header(obj, "References", refs->str, NULL);
+	g_string_free(refs, TRUE);
+
+	if (c->auto_reply) {
+		g_mime_object_set_header(obj, "Auto-Submitted", "auto-replied", NULL);
+		g_mime_object_set_header(obj, "Precedence", "bulk", NULL);
+	}
+	/* Exchange's own auto-replies must not answer ours. */
+	g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", NULL);
+	if (c->loop_value)
+		g_mime_object_set_header(obj, DM_LOOP_HEADER, c->loop_value, NULL);
+	if (c->language)
+		g_mime_object_set_header(obj, "Content-Language", c->language, NULL);
+
+	GMimeObject *body;
+	if (c->html) {
+		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		GMimeObject *plain = text_part("plain", c->text);
+		GMimeObject *html = text_part("html", c->html);
+		g_mime_multipart_add(alt, plain);
+		g_mime_multipart_add(alt, html);
+		g_object_unref(plain);
+		g_object_unref(html);
+		body = GMIME_OBJECT(alt);
+	} else {
+		body = text_part("plain", c->text);
+	}
+	g_mime_message_set_mime_part(m, body);
+	g_object_unref(body);
+
+	GMimeFormatOptions *fmt = g_mime_format_options_clone(NULL);
+	g_mime_format_options_set_newline_format(fmt, GMIME_NEWLINE_FORMAT_UNIX);
+	GByteArray *buf = g_byte_array_new();
+	GMimeStream *out = g_mime_stream_mem_new_with_byte_array(buf);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	g_mime_object_write_to_stream(obj, fmt, out);
+	g_object_unref(out);
+	g_mime_format_options_free(fmt);
+	g_object_unref(m);
+
+	struct dm_outgoing *o = g_new0(struct dm_outgoing, 1);
+	o->message_id = id;
+	o->data = g_byte_array_free_to_bytes(buf);
+	o->subject = g_steal_pointer(&subject);
+	o->text = g_strdup(c->text);
+	o->to_addr = g_strdup(c->to_addr);
+	return o;
+}
+
+void
+dm_outgoing_free(struct dm_outgoing *o)
+{
+	if (o == NULL)
+		return;
+	g_free(o->message_id);
+	if (o->data)
+		g_bytes_unref(o->data);
+	g_free(o->subject);
+	g_free(o->text);
+	g_free(o->to_addr);
+	g_free(o);
+}

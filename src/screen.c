@@ -1,0 +1,152 @@
+/* screen.c - decide from the headers whether a mail was sent by a
+ * machine and whether answering it could start a mail loop.
+ *
+ * The checklist is RFC 3834 plus what Dovecot's Pigeonhole vacation
+ * refuses to answer (cmd-vacation.c): null return path, our own address,
+ * List-*, Auto-Submitted other than "no", Precedence bulk/list/junk,
+ * X-Auto-Response-Suppress All/OOF, and robot senders.  Database-backed
+ * reasons (rate limit, addresses marked failing, follow-ups) are decided
+ * in the store stage. */
+#include "dm-autoconf.h"
+
+#include <string.h>
+
+#include "screen.h"
+
+gboolean
+dm_screen_is_own_address(const struct dm_screen_config *cfg, const char *addr)
+{
+	if (addr == NULL || *addr == '\0' || cfg->own_addresses == NULL)
+		return FALSE;
+	const char *at = strrchr(addr, '@');
+	for (const char *const *own = cfg->own_addresses; *own; own++) {
+		if (g_ascii_strcasecmp(addr, *own) == 0)
+			return TRUE;
+		/* LOCAL+KEY@DOMAIN of an own LOCAL@DOMAIN. */
+		const char *own_at = strrchr(*own, '@');
+		if (at == NULL || own_at == NULL || cfg->reply_separator == '\0')
+			continue;
+		gsize local_len = (gsize) (own_at - *own);
+		if ((gsize) (at - addr) > local_len && g_ascii_strncasecmp(addr, *own, local_len) == 0 &&
+		    addr[local_len] == cfg->reply_separator && g_ascii_strcasecmp(at, own_at) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+dm_screen_is_robot_address(const char *addr)
+{
+	static const char *const exact[] = {
+		"mailer-daemon", "postmaster", "listserv", "majordomo", "mailman", "bounce",
+		"bounces", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
+		"do_not_reply", "nereply", "nevastaa", "nemvalaszolj", "ne-odgovarjaj", NULL
+	};
+	if (addr == NULL)
+		return FALSE;
+	const char *at = strrchr(addr, '@');
+	g_autofree char *local = g_ascii_strdown(addr, at ? at - addr : -1);
+	for (const char *const *e = exact; *e; e++)
+		if (strcmp(local, *e) == 0)
+			return TRUE;
+	return g_str_has_suffix(local, "-request") || g_str_has_prefix(local, "owner-") ||
+	       g_str_has_prefix(local, "bounce-") || g_str_has_prefix(local, "bounces+") ||
+	       g_str_has_prefix(local, "noreply") || g_str_has_prefix(local, "no-reply") ||
+	       g_str_has_prefix(local, "donotreply") || g_str_has_prefix(local, "mailer-daemon");
+}
+
+static gboolean
+header_word_in(const char *value, const char *const *words)
+{
+	if (value == NULL)
+		return FALSE;
+	g_autofree char *v = g_ascii_strdown(value, -1);
+	g_auto(GStrv) parts = g_strsplit_set(v, ", \t;", -1);
+	for (char **p = parts; *p; p++)
+		for (const char *const *w = words; *w; w++)
+			if (strcmp(*p, *w) == 0)
+				return TRUE;
+	return FALSE;
+}
+
+void
+dm_screen_message(const struct dm_message *msg, const char *envelope_from,
+		  const struct dm_screen_config *cfg, struct dm_screen *out)
+{
+	static const char *const precedence[] = { "bulk", "list", "junk", NULL };
+	static const char *const suppress[] = { "all", "oof", "autoreply", NULL };
+	const char *reason = NULL;
+
+	memset(out, 0, sizeof *out);
+
+	/* The return path: the MTA's envelope sender, else Return-Path. */
+	g_autofree char *return_path = NULL;
+	if (envelope_from)
+		return_path = dm_address_normalise(envelope_from);
+	else if (dm_message_header(msg, "Return-Path"))
+		return_path = dm_address_normalise(dm_message_header(msg, "Return-Path"));
+
+	/* Any deskmail's marker: ours come back, or another desk's automatic
+	 * mail.  Either way answering could start a loop. */
+	const char *loop = dm_message_header(msg, DM_LOOP_HEADER);
+	if (loop) {
+		out->loop = cfg->loop_value && strstr(loop, cfg->loop_value) != NULL;
+		reason = "loop";
+	}
+
+	if (msg->is_dsn) {
+		out->bounce = TRUE;
+		reason = reason ? reason : "bounce";
+	} else {
+		const char *ct = dm_message_header(msg, "Content-Type");
+		if (ct && g_strstr_len(ct, -1, "report-type") && g_strrstr(ct, "delivery-status")) {
+			out->bounce = TRUE;
+			reason = reason ? reason : "bounce";
+		}
+	}
+
+	const char *auto_submitted = dm_message_header(msg, "Auto-Submitted");
+	if (auto_submitted) {
+		g_autofree char *v = g_ascii_strdown(auto_submitted, -1);
+		g_strstrip(v);
+		/* "no" (with optional comment/parameters) is a human's mail. */
+		if (!(g_str_has_prefix(v, "no") && (v[2] == '\0' || v[2] == ' ' || v[2] == ';' || v[2] == '(')))
+			reason = reason ? reason : "auto-submitted";
+	}
+	if (reason == NULL && header_word_in(dm_message_header(msg, "Precedence"), precedence))
+		reason = "precedence";
+	if (reason == NULL && header_word_in(dm_message_header(msg, "X-Auto-Response-Suppress"), suppress))
+		reason = "x-auto-response-suppress";
+	if (reason == NULL) {
+		for (guint i = 0; i < msg->headers->len; i++) {
+			const struct dm_header *h = msg->headers->pdata[i];
+			if (g_ascii_strncasecmp(h->name, "List-", 5) == 0 ||
+			    g_ascii_strcasecmp(h->name, "Mailing-List") == 0) {
+				reason = "list";
+				break;
+			}
+		}
+	}
+	if (reason == NULL && (dm_message_header(msg, "X-Autoreply") || dm_message_header(msg, "X-Autorespond") ||
+			       dm_message_header(msg, "X-Autoresponse")))
+		reason = "auto-submitted";
+	/* Everything above is a machine's mail. */
+	out->automatic = reason != NULL;
+
+	if (reason == NULL && return_path && *return_path == '\0')
+		reason = "null-sender";
+	if (reason == NULL && msg->from.addr[0] == '\0')
+		reason = "no-sender";
+	if (reason == NULL && (dm_screen_is_robot_address(msg->from.addr) ||
+			       (return_path && dm_screen_is_robot_address(return_path)))) {
+		reason = "robot-sender";
+		out->automatic = TRUE;
+	}
+	if (reason == NULL && dm_screen_is_own_address(cfg, msg->from.addr)) {
+		reason = "own-address";
+		out->automatic = TRUE;
+	}
+	if (out->bounce)
+		out->automatic = TRUE;
+	out->no_ack_reason = reason;
+}
