@@ -350,15 +350,25 @@ dm_langid_new(const char *const *candidates, const char *fingerprint_dir, GError
 	return g_steal_pointer(&l);
 }
 
-/* Whether TOKEN (a run of non-space characters) is a URL or an e-mail
- * address: neither says anything about the writer's language. */
+/* Whether the LEN bytes at TOKEN (a run of non-space characters) are a URL
+ * or an e-mail address: neither says anything about the writer's
+ * language. */
 static gboolean
 is_address(const char *token, gsize len)
 {
-	g_autofree char *t = g_ascii_strdown(token, (gssize) len);
-	return strchr(t, '@') != NULL || strstr(t, "://") != NULL || g_str_has_prefix(t, "www.") ||
-	       g_str_has_prefix(t, "(www.") || g_str_has_prefix(t, "<www.") ||
-	       g_str_has_prefix(t, "mailto:");
+	static const char *const prefixes[] = { "www.", "(www.", "<www.", "mailto:" };
+
+	if (memchr(token, '@', len) != NULL)
+		return TRUE;
+	for (gsize i = 0; i + 3 <= len; i++)
+		if (memcmp(token + i, "://", 3) == 0)
+			return TRUE;
+	for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+		gsize plen = strlen(prefixes[i]);
+		if (len >= plen && g_ascii_strncasecmp(token, prefixes[i], plen) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /* Append the words of LINE to OUT: letters and apostrophes are kept,
@@ -421,7 +431,10 @@ clean_text(const char *text)
 			break;
 	}
 
-	return g_utf8_strdown(out->str, (gssize) out->len);
+	/* Some clients send decomposed text (c + combining caron); the
+	 * fingerprints hold composed letters. */
+	g_autofree char *lower = g_utf8_strdown(out->str, (gssize) out->len);
+	return g_utf8_normalize(lower, -1, G_NORMALIZE_DEFAULT_COMPOSE);
 }
 
 static guint

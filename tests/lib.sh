@@ -7,6 +7,7 @@
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${TOP_BUILDDIR:=$TOP_SRCDIR}"
 : "${DESKMAIL:=$TOP_BUILDDIR/deskmail}"
+: "${MAILINFO:=$TOP_BUILDDIR/tests/mailinfo}"
 DATA=$TOP_SRCDIR/tests/data
 
 . "$TOP_SRCDIR/tests/tap.sh"
@@ -116,4 +117,14 @@ dm_sent() {
 
 dm_sent_count() {
 	dm_sent | wc -l
+}
+
+# A header of a sent mail, decoded (mailinfo prints "Name: value").
+dm_header() { # dm_header FILE NAME
+	"$MAILINFO" "$1" | sed -n "/^\$/q; s/^$2: //Ip" | head -1
+}
+
+# The decoded text of a sent mail.
+dm_body() {
+	"$MAILINFO" "$1" | sed '1,/^$/d'
 }

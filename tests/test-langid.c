@@ -109,6 +109,14 @@ static const struct detect_case cases[] = {
 	  "Szia, a nyomtato mar megint nem mukodik, kifogyot a toner es senki nem tugya hol van "
 	  "uj", NULL, "hu" },
 	{ "hu one line", "A nyomtató nem működik", NULL, "hu" },
+	/* Unaccented Hungarian with few common words: only the comparison
+	 * with diacritics-free fingerprints gets these. */
+	{ "hu without diacritics, few common words 1",
+	  "Kedden delelott ovodas csoport erkezik a konyvtarba.", NULL, "hu" },
+	{ "hu without diacritics, few common words 2",
+	  "Lehetseges lenne frissiteni a szoftvert?", NULL, "hu" },
+	{ "hu without diacritics, few common words 3", "A szamlat modositani kellene.", NULL,
+	  "hu" },
 	{ "hu long",
 	  "Tisztelt Ügyfélszolgálat!\n\nA múlt héten megújítottam az olvasójegyemet a központi "
 	  "könyvtárban, azóta viszont nem tudok bejelentkezni az online katalógusba. A rendszer "
@@ -164,6 +172,13 @@ static const struct detect_case cases[] = {
 	{ "hu without diacritics, phone signature",
 	  "Jo napot!\n\nNem tudok belepni a rendszerbe, azt irja hogy lejart a jelszavam.\n\n"
 	  "Koszonom,\nSzabo Anna\n+36 30 123 4567\n", NULL, "hu" },
+	/* Some mail clients send decomposed letters: "é" as "e" and a
+	 * combining acute, "ä" as "a" and a combining diaeresis.  These two
+	 * short texts come out unsure unless they are composed first. */
+	{ "hu decomposed diacritics",
+	  "Ke\xcc\x81" "rem segi\xcc\x81" "tsenek", NULL, "hu" },
+	{ "fi decomposed diacritics",
+	  "Hyva\xcc\x88" "a\xcc\x88 pa\xcc\x88" "iva\xcc\x88" "a\xcc\x88", NULL, "fi" },
 	{ "sl CRLF mail with a quoted greeting",
 	  "Dober dan,\r\n\r\nprosim, ali mi lahko pošljete račun za letno članarino? "
 	  "Potrebujem ga za službo.\r\n\r\nHvala,\r\nPeter\r\n\r\n> Hello Peter,\r\n"
@@ -428,13 +443,10 @@ static void
 test_megabyte(void **state G_GNUC_UNUSED)
 {
 	g_autoptr(GString) big = repeat(fi_unit, 1024 * 1024);
-	gint64 start = g_get_monotonic_time();
 	const char *got = dm_langid_detect(desk, big->str, NULL);
-	gint64 us = g_get_monotonic_time() - start;
 
 	assert_non_null(got);
 	assert_string_equal(got, "fi");
-	print_message("1 MB text: %.2f ms\n", (double) us / 1000.0);
 }
 
 /* Quoted lines are skipped, so a reply under 20 KB of quote still counts. */
@@ -523,9 +535,11 @@ test_threads(void **state G_GNUC_UNUSED)
 	assert_int_equal(failures, 0);
 }
 
-/* The cost of one detection on a 2 KB mail. */
+/* A 2 KB mail, detected repeatedly on one shared object, gives the same
+ * answer every time (detection keeps no state between calls).  Its cost
+ * is measured in bench/, not here. */
 static void
-test_timing(void **state G_GNUC_UNUSED)
+test_repeatable(void **state G_GNUC_UNUSED)
 {
 	const char *body = case_text("sl long") + strlen("Pozdravljeni,\n\n");
 	g_autoptr(GString) mail = g_string_new("Pozdravljeni,\n\n");
@@ -535,15 +549,8 @@ test_timing(void **state G_GNUC_UNUSED)
 	g_string_append(mail, "\n\nLep pozdrav,\nTanja");
 	assert_string_equal(dm_langid_detect(desk, mail->str, NULL), "sl");
 
-	const int rounds = 200;
-	gint64 start = g_get_monotonic_time();
-	for (int i = 0; i < rounds; i++)
-		assert_non_null(dm_langid_detect(desk, mail->str, NULL));
-	double ms = (double) (g_get_monotonic_time() - start) / 1000.0 / rounds;
-	print_message("one detection on %zu bytes: %.3f ms\n", mail->len, ms);
-	/* Far above the real figure (well under a millisecond), so that a
-	 * run under valgrind passes, but it catches an accidental blow-up. */
-	assert_true(ms < 200.0);
+	for (int i = 0; i < 50; i++)
+		assert_string_equal(dm_langid_detect(desk, mail->str, NULL), "sl");
 }
 
 /* The labelled mail: DM_LABELLED_DATA, else beside the repository. */
@@ -780,7 +787,7 @@ main(void)
 		cmocka_unit_test(test_first_4k_decide),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_timing),
+		cmocka_unit_test(test_repeatable),
 		cmocka_unit_test(test_labelled_accuracy),
 		cmocka_unit_test(test_labelled_sentences),
 	};
