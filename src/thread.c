@@ -38,7 +38,7 @@ find_ci(const char *hay, const char *needle)
 }
 
 /* Look for prefix DIGITS suffix starting at or after S; returns the id
- * and sets *START/*END to the tag's extent. */
+ * and sets START and END to the extent of the tag. */
 static gint64
 scan_tag(const char *s, const char *prefix, const char *suffix, const char **start, const char **end)
 {
