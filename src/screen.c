@@ -90,7 +90,8 @@ dm_screen_message(const struct dm_message *msg, const char *envelope_from,
 	 * mail.  Either way answering could start a loop. */
 	const char *loop = dm_message_header(msg, DM_LOOP_HEADER);
 	if (loop) {
-		out->loop = cfg->loop_value && strstr(loop, cfg->loop_value) != NULL;
+		g_autofree char *v = g_strstrip(g_strdup(loop));
+		out->loop = cfg->loop_value && g_ascii_strcasecmp(v, cfg->loop_value) == 0;
 		reason = "loop";
 	}
 
@@ -115,8 +116,6 @@ dm_screen_message(const struct dm_message *msg, const char *envelope_from,
 	}
 	if (reason == NULL && header_word_in(dm_message_header(msg, "Precedence"), precedence))
 		reason = "precedence";
-	if (reason == NULL && header_word_in(dm_message_header(msg, "X-Auto-Response-Suppress"), suppress))
-		reason = "x-auto-response-suppress";
 	if (reason == NULL) {
 		for (guint i = 0; i < msg->headers->len; i++) {
 			const struct dm_header *h = msg->headers->pdata[i];
@@ -130,11 +129,17 @@ dm_screen_message(const struct dm_message *msg, const char *envelope_from,
 	if (reason == NULL && (dm_message_header(msg, "X-Autoreply") || dm_message_header(msg, "X-Autorespond") ||
 			       dm_message_header(msg, "X-Autoresponse")))
 		reason = "auto-submitted";
+	/* The null sender is used only by bounces, receipts and auto-replies
+	 * (RFC 5321 4.5.5, RFC 3834 3.3). */
+	if (reason == NULL && return_path && *return_path == '\0')
+		reason = "null-sender";
 	/* Everything above is a machine's mail. */
 	out->automatic = reason != NULL;
 
-	if (reason == NULL && return_path && *return_path == '\0')
-		reason = "null-sender";
+	/* A request not to be auto-answered, which a person's client may
+	 * also send: no acknowledgement, but the mail may reopen a ticket. */
+	if (reason == NULL && header_word_in(dm_message_header(msg, "X-Auto-Response-Suppress"), suppress))
+		reason = "x-auto-response-suppress";
 	if (reason == NULL && msg->from.addr[0] == '\0')
 		reason = "no-sender";
 	if (reason == NULL && (dm_screen_is_robot_address(msg->from.addr) ||

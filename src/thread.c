@@ -23,41 +23,47 @@ tag_parts(const char *tag_format, char **prefix, char **suffix)
 	*suffix = g_strdup(p + 4);
 }
 
-/* Case-insensitive search for NEEDLE (UTF-8) in HAY from offset. */
+/* The first place in HAY where NEEDLE stands, ASCII letters compared
+ * without case (tags and client prefixes are ASCII, or compared exactly
+ * where they are not).  Linear in HAY for a short NEEDLE, and it never
+ * allocates: subjects come from strangers. */
 static const char *
 find_ci(const char *hay, const char *needle)
 {
-	g_autofree char *h = g_utf8_casefold(hay, -1);
-	g_autofree char *n = g_utf8_casefold(needle, -1);
-	/* Case folding keeps ASCII lengths; map back only for ASCII-equal
-	 * lengths, else fall back to an exact search. */
-	if (strlen(h) != strlen(hay) || strlen(n) != strlen(needle))
-		return strstr(hay, needle);
-	const char *f = strstr(h, n);
-	return f ? hay + (f - h) : NULL;
+	gsize n = strlen(needle);
+	for (const char *p = hay; *p; p++)
+		if (g_ascii_strncasecmp(p, needle, n) == 0)
+			return p;
+	return NULL;
 }
 
 /* Look for prefix DIGITS suffix starting at or after S; returns the id
- * and sets START and END to the extent of the tag. */
+ * and sets START and END to the extent of the tag.  A tag does not start
+ * inside a word ("SHD-12" is not "HD-12") and its number is whole. */
 static gint64
 scan_tag(const char *s, const char *prefix, const char *suffix, const char **start, const char **end)
 {
-	const char *p = s;
-	while (*p && (p = find_ci(p, prefix)) != NULL) {
-		const char *d = p + strlen(prefix);
+	gsize plen = strlen(prefix), slen = strlen(suffix);
+	for (const char *p = s; (p = find_ci(p, prefix)) != NULL; p++) {
+		if (p > s && g_ascii_isalnum(prefix[0]) && g_ascii_isalnum(p[-1]))
+			continue;
+		const char *d = p + plen;
 		const char *q = d;
-		while (g_ascii_isdigit(*q) && q - d < 18)
+		while (g_ascii_isdigit(*q))
 			q++;
-		if (q > d && g_ascii_strncasecmp(q, suffix, strlen(suffix)) == 0) {
-			g_autofree char *num = g_strndup(d, q - d);
-			gint64 id = g_ascii_strtoll(num, NULL, 10);
-			if (id > 0) {
-				*start = p;
-				*end = q + strlen(suffix);
-				return id;
-			}
+		if (q == d || q - d > 18)
+			continue;
+		if (g_ascii_strncasecmp(q, suffix, slen) != 0)
+			continue;
+		/* With an empty or alphanumeric suffix the number must end there. */
+		if ((slen == 0 || g_ascii_isalnum(suffix[slen - 1])) && g_ascii_isalnum(q[slen]))
+			continue;
+		gint64 id = g_ascii_strtoll(d, NULL, 10);
+		if (id > 0) {
+			*start = p;
+			*end = q + slen;
+			return id;
 		}
-		p++;
 	}
 	return 0;
 }
@@ -88,14 +94,20 @@ static const char *const reply_prefixes[] = {
 static const char *
 skip_prefix(const char *s)
 {
-	/* Latin letters keep their byte length when case-folded, so offsets in
-	 * the folded copy are offsets in S. */
-	g_autofree char *folded = g_utf8_casefold(s, -1);
-	gboolean same_length = strlen(folded) == strlen(s);
 	for (const char *const *p = reply_prefixes; *p; p++) {
-		gsize n = strlen(*p);
-		if (same_length ? strncmp(folded, *p, n) != 0 : g_ascii_strncasecmp(s, *p, n) != 0)
+		/* Compare as many characters as the prefix has, case-folded, so
+		 * that "VÁ:" matches "vá" whatever the byte lengths. */
+		glong chars = g_utf8_strlen(*p, -1);
+		const char *e = s;
+		for (glong i = 0; i < chars && *e; i++)
+			e = g_utf8_next_char(e);
+		if (g_utf8_pointer_to_offset(s, e) < chars)
 			continue;
+		g_autofree char *head = g_utf8_casefold(s, e - s);
+		g_autofree char *want = g_utf8_casefold(*p, -1);
+		if (strcmp(head, want) != 0)
+			continue;
+		gsize n = e - s;
 		const char *q = s + n;
 		if (*q == '[' || *q == '(' || *q == '^') {
 			char close = *q == '[' ? ']' : *q == '(' ? ')' : '\0';
@@ -138,12 +150,24 @@ dm_thread_clean_subject(const char *subject, const char *tag_format)
 			g_string_erase(s, 0, after - s->str);
 			continue;
 		}
-		/* "[Fwd: subject]": a bracketed forward of the whole subject. */
-		if (s->str[0] == '[' && s->len > 2 && s->str[s->len - 1] == ']' &&
-		    (after = skip_prefix(s->str + 1)) != NULL) {
-			g_string_truncate(s, s->len - 1);
-			g_string_erase(s, 0, after - s->str);
-			continue;
+		/* "[Fwd: subject]": a bracketed forward; the bracket that closes
+		 * the opening one goes too, whatever follows it. */
+		if (s->str[0] == '[' && (after = skip_prefix(s->str + 1)) != NULL) {
+			int depth = 0;
+			gssize close = -1;
+			for (gsize i = 0; i < s->len; i++) {
+				if (s->str[i] == '[')
+					depth++;
+				else if (s->str[i] == ']' && --depth == 0) {
+					close = (gssize) i;
+					break;
+				}
+			}
+			if (close > after - s->str) {
+				g_string_erase(s, close, 1);
+				g_string_erase(s, 0, after - s->str);
+				continue;
+			}
 		}
 		break;
 	}
@@ -225,17 +249,18 @@ dm_reply_key_from_address(const char *addr, const char *const *own, char sep)
 	if (addr == NULL || own == NULL || sep == '\0')
 		return NULL;
 	const char *at = strrchr(addr, '@');
-	const char *plus = strchr(addr, sep);
-	if (at == NULL || plus == NULL || plus > at)
+	if (at == NULL)
 		return NULL;
+	/* LOCAL<SEP>KEY@DOMAIN for an own LOCAL@DOMAIN: the own local part
+	 * may itself contain the separator character. */
 	for (const char *const *o = own; *o; o++) {
 		const char *own_at = strrchr(*o, '@');
 		if (own_at == NULL)
 			continue;
 		gsize local = own_at - *o;
-		if ((gsize) (plus - addr) == local && g_ascii_strncasecmp(addr, *o, local) == 0 &&
-		    g_ascii_strcasecmp(at, own_at) == 0)
-			return g_strndup(plus + 1, at - plus - 1);
+		if ((gsize) (at - addr) > local + 1 && g_ascii_strncasecmp(addr, *o, local) == 0 &&
+		    addr[local] == sep && g_ascii_strcasecmp(at, own_at) == 0)
+			return g_strndup(addr + local + 1, at - addr - local - 1);
 	}
 	return NULL;
 }
