@@ -35,5 +35,6 @@ int dm_cmd_db(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_export(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_outbox(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_agent(struct dm_cli *cli, int argc, char **argv);
 
 #endif

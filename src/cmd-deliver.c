@@ -47,5 +47,11 @@ dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv)
 	dm_log_open(g_str_equal(cfg->log_target, "syslog") ? DM_LOG_SYSLOG : DM_LOG_STDERR, "deskmail");
 
 	struct dm_deliver_options opts = { .recipient = recipient, .sender = sender, .input_fd = 0 };
-	return dm_deliver_run(cfg, &opts);
+	/* The status line goes first; the log lines after it. */
+	dm_log_hold();
+	fflush(stderr);
+	int status = dm_deliver_run(cfg, &opts);
+	fflush(stderr);
+	dm_log_flush();
+	return status;
 }

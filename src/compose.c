@@ -110,8 +110,9 @@ dm_compose_message(const struct dm_compose *c)
 		g_mime_object_set_header(obj, "References", refs->str, NULL);
 	g_string_free(refs, TRUE);
 
-	if (c->auto_reply) {
-		g_mime_object_set_header(obj, "Auto-Submitted", "auto-replied", NULL);
+	if (c->auto_reply || c->auto_generated) {
+		g_mime_object_set_header(obj, "Auto-Submitted", c->auto_reply ? "auto-replied" : "auto-generated",
+					 NULL);
 		g_mime_object_set_header(obj, "Precedence", "bulk", NULL);
 	}
 	/* Exchange's own auto-replies must not answer ours. */
@@ -133,6 +134,31 @@ dm_compose_message(const struct dm_compose *c)
 		body = GMIME_OBJECT(alt);
 	} else {
 		body = text_part("plain", c->text);
+	}
+	if (c->attachments && c->attachments->len > 0) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		for (guint i = 0; i < c->attachments->len; i++) {
+			const struct dm_attachment *a = c->attachments->pdata[i];
+			g_auto(GStrv) type = g_strsplit(a->content_type, "/", 2);
+			GMimePart *part = g_mime_part_new_with_type(type[0] ? type[0] : "application",
+								    type[0] && type[1] ? type[1] : "octet-stream");
+			gsize len;
+			const guint8 *data = g_bytes_get_data(a->content, &len);
+			GMimeStream *mem = g_mime_stream_mem_new_with_buffer((const char *) (data ? data : (const guint8 *) ""), len);
+			GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+			g_mime_part_set_content(part, w);
+			g_object_unref(w);
+			g_object_unref(mem);
+			g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+			g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+			if (a->filename && *a->filename)
+				g_mime_part_set_filename(part, a->filename);
+			g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+			g_object_unref(part);
+		}
+		body = GMIME_OBJECT(mixed);
 	}
 	g_mime_message_set_mime_part(m, body);
 	g_object_unref(body);

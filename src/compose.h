@@ -19,6 +19,8 @@ struct dm_compose {
 	GPtrArray *references;      /* char* ids without <>, or NULL */
 	const char *hostname;       /* right-hand side of the Message-ID */
 	gboolean auto_reply;        /* Auto-Submitted: auto-replied and friends */
+	gboolean auto_generated;    /* Auto-Submitted: auto-generated (notifications) */
+	GPtrArray *attachments;     /* struct dm_attachment* to attach, or NULL */
 	const char *loop_value;     /* X-Deskmail-Loop value */
 	const char *language;       /* Content-Language, or NULL */
 };

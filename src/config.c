@@ -66,6 +66,8 @@ static const struct key_spec keys[] = {
 	{ "outgoing", "sendmail", KEY_STRING, OFF(sendmail), "/usr/sbin/sendmail", 0, 0, NULL },
 	{ "outgoing", "retry_delay", KEY_DURATION, OFF(retry_delay), "5m", 1, 86400, NULL },
 	{ "outgoing", "max_attempts", KEY_INT, OFF(max_attempts), "12", 1, 1000, NULL },
+	{ "agents", "default_team", KEY_STRING, OFF(default_team), "first-line", 0, 0, NULL },
+	{ "agents", "trusted_authserv_id", KEY_STRING, OFF(trusted_authserv_id), "", 0, 0, NULL },
 	{ "log", "target", KEY_CHOICE, OFF(log_target), "stderr", 0, 0, "stderr|syslog" },
 };
 
@@ -299,6 +301,8 @@ dm_config_load(const char *path, GError **error)
 	/* Unknown groups and keys first: they are the commonest mistake. */
 	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
 	for (char **g = groups; *g; g++) {
+		if (strcmp(*g, "queues") == 0)
+			continue; /* its keys are addresses: read below */
 		if (!group_known(*g)) {
 			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s]: unknown group", path, *g);
 			return NULL;
@@ -336,6 +340,24 @@ dm_config_load(const char *path, GError **error)
 		const char *at = strchr(cfg->support_address, '@');
 		cfg->hostname = g_strdup(at ? at + 1 : "localhost");
 	}
+	/* [queues]: ADDRESS = TEAM.  Each address is one of ours. */
+	{
+		GPtrArray *pairs = g_ptr_array_new();
+		g_auto(GStrv) qkeys = g_key_file_get_keys(kf, "queues", NULL, NULL);
+		for (char **k = qkeys; qkeys && *k; k++) {
+			g_autofree char *team = g_key_file_get_string(kf, "queues", *k, NULL);
+			if (strchr(*k, '@') == NULL || team == NULL || *g_strstrip(team) == '\0') {
+				g_ptr_array_free(pairs, TRUE);
+				g_set_error(error, DM_CONFIG_ERROR, 0,
+					    "%s: [queues] %s: want ADDRESS = TEAM", path, *k);
+				return NULL;
+			}
+			g_ptr_array_add(pairs, dm_address_normalise(*k));
+			g_ptr_array_add(pairs, g_steal_pointer(&team));
+		}
+		g_ptr_array_add(pairs, NULL);
+		cfg->queue_teams = (char **) g_ptr_array_free(pairs, FALSE);
+	}
 	/* support_address is always the first of our own addresses. */
 	{
 		GPtrArray *own = g_ptr_array_new();
@@ -343,6 +365,14 @@ dm_config_load(const char *path, GError **error)
 		for (char **a = cfg->own_addresses; a && *a; a++)
 			if (strcmp(*a, cfg->support_address) != 0)
 				g_ptr_array_add(own, g_strdup(*a));
+		/* A queue address is ours too. */
+		for (char **q = cfg->queue_teams; *q; q += 2) {
+			gboolean dup = FALSE;
+			for (guint i = 0; i < own->len; i++)
+				dup |= strcmp(own->pdata[i], *q) == 0;
+			if (!dup)
+				g_ptr_array_add(own, g_strdup(*q));
+		}
 		g_ptr_array_add(own, NULL);
 		g_strfreev(cfg->own_addresses);
 		cfg->own_addresses = (char **) g_ptr_array_free(own, FALSE);
@@ -391,10 +421,20 @@ dm_config_free(struct dm_config *cfg)
 			break;
 		}
 	}
+	g_strfreev(cfg->queue_teams);
 	g_free(cfg->path);
 	if (cfg->secret)
 		g_bytes_unref(cfg->secret);
 	g_free(cfg);
+}
+
+const char *
+dm_config_queue_team(const struct dm_config *cfg, const char *queue)
+{
+	for (char **q = cfg->queue_teams; q && *q; q += 2)
+		if (queue && g_ascii_strcasecmp(*q, queue) == 0)
+			return q[1];
+	return cfg->default_team;
 }
 
 char

@@ -57,6 +57,13 @@ struct dm_config {
 	int retry_delay;         /* seconds before the first retry; doubles */
 	int max_attempts;
 
+	/* [agents] */
+	char *default_team;
+	char *trusted_authserv_id; /* "" = agents are recognised by reply keys only */
+
+	/* [queues]: support address -> team, NULL-terminated pairs */
+	char **queue_teams;
+
 	/* [log] */
 	char *log_target;      /* "stderr" or "syslog" */
 };
@@ -72,6 +79,10 @@ struct dm_config *dm_config_load(const char *path, GError **error);
 void dm_config_free(struct dm_config *cfg);
 typedef struct dm_config DmConfig;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmConfig, dm_config_free)
+
+/* The team a queue (support address) maps to: [queues], else
+ * [agents] default_team.  Borrowed. */
+const char *dm_config_queue_team(const struct dm_config *cfg, const char *queue);
 
 /* The separator of plus-addressed reply keys ('+'). */
 char dm_config_separator(const struct dm_config *cfg);

@@ -15,13 +15,17 @@
 #include <unistd.h>
 
 #include "ack.h"
+#include "agent.h"
+#include "command.h"
 #include "db.h"
 #include "deliver.h"
 #include "hours.h"
 #include "langid.h"
 #include "log.h"
 #include "message.h"
+#include "notify.h"
 #include "outbox.h"
+#include "quote.h"
 #include "screen.h"
 #include "status.h"
 #include "store.h"
@@ -39,6 +43,7 @@ struct delivery {
 	char *sender;           /* envelope sender, or NULL */
 	char *queue;            /* the support address it came to */
 	gint64 key_ticket;      /* valid reply key */
+	gint64 key_agent;       /* ... sent to this agent */
 	gboolean key_invalid;   /* a reply key with a wrong MAC was seen */
 	char *bad_key;
 	gint64 tag_ticket;
@@ -51,7 +56,8 @@ struct delivery {
 	gboolean new_ticket;
 	const char *threaded_by;
 	const char *ack;        /* "sent" or the suppression reason */
-	gint64 outbox_id;
+	GArray *outbox_ids;     /* gint64: rows to hand to sendmail after COMMIT */
+	const char *role;       /* "customer", "agent", "note", "agent-error" */
 };
 
 static void
@@ -141,6 +147,7 @@ find_reply_key(struct delivery *d)
 		switch (dm_reply_key_verify(cfg->secret, key, &ticket, &agent)) {
 		case DM_REPLY_KEY_VALID:
 			d->key_ticket = ticket;
+			d->key_agent = agent;
 			return;
 		case DM_REPLY_KEY_INVALID:
 			d->key_invalid = TRUE;
@@ -201,7 +208,8 @@ add_cc_participants(struct dm_db *db, struct delivery *d)
 
 /* Decide and, when allowed, queue the acknowledgement. */
 static enum dm_status
-acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 due_at)
+acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 due_at,
+	    const char *requester, const char *requester_name, const char *subject_in)
 {
 	const struct dm_config *cfg = d->cfg;
 	const struct dm_message *msg = d->msg;
@@ -214,19 +222,19 @@ acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 d
 		reason = "follow-up";
 	if (reason == NULL) {
 		gboolean failing = FALSE;
-		if ((st = dm_store_contact_failing(db, msg->from.addr, &failing)) != DM_OK)
+		if ((st = dm_store_contact_failing(db, requester, &failing)) != DM_OK)
 			return st;
 		if (failing)
 			reason = "failing-address";
 	}
 	if (reason == NULL) {
 		int count = 0;
-		if ((st = dm_store_ack_count(db, msg->from.addr, cfg->ack_rate_period, &count)) != DM_OK)
+		if ((st = dm_store_ack_count(db, requester, cfg->ack_rate_period, &count)) != DM_OK)
 			return st;
 		if (count >= cfg->ack_rate_limit)
 			reason = "rate-limit";
 	}
-	if (reason == NULL && !dm_compose_address_ok(msg->from.addr))
+	if (reason == NULL && !dm_compose_address_ok(requester))
 		reason = "bad-address";
 	if (reason) {
 		d->ack = reason;
@@ -234,10 +242,10 @@ acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 d
 	}
 
 	g_autofree char *tag = dm_config_format_tag(cfg, d->ticket);
-	g_autofree char *subject = dm_thread_clean_subject(msg->subject, cfg->tag_format);
+	g_autofree char *subject = dm_thread_clean_subject(subject_in, cfg->tag_format);
 	struct dm_ack_facts f = {
 		.ticket = d->ticket, .tag = tag, .subject = subject,
-		.requester_addr = msg->from.addr, .requester_name = msg->from.name,
+		.requester_addr = requester, .requester_name = requester_name,
 		.language = language, .queue = d->queue, .due_at = due_at,
 		.in_reply_to = msg->message_id,
 		.references = msg->references,
@@ -254,35 +262,467 @@ acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 d
 	struct dm_stored_message out = {
 		.ticket = d->ticket, .message_id = ack->message_id, .direction = "out", .kind = "auto",
 		.threaded_by = DM_THREADED_NEW, .from_addr = d->queue, .from_name = cfg->support_name,
-		.to_addr = msg->from.addr, .subject = ack->subject, .text = ack->text,
+		.to_addr = requester, .subject = ack->subject, .text = ack->text,
 		.in_reply_to = msg->message_id, .raw = ack->data,
 	};
 	if ((st = dm_store_message(db, &out, &row)) != DM_OK)
 		return st;
 	g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
-	g_ptr_array_add(rcpts, msg->from.addr);
+	g_ptr_array_add(rcpts, (gpointer) requester);
 	/* Automatic replies go out with the null envelope sender (RFC 3834). */
-	if ((st = dm_outbox_queue(db, d->ticket, row, "ack", "", rcpts, ack->data, &d->outbox_id)) != DM_OK)
+	gint64 outbox_id;
+	if ((st = dm_outbox_queue(db, d->ticket, row, "ack", "", rcpts, ack->data, &outbox_id)) != DM_OK)
 		return st;
-	if ((st = dm_store_ack_sent(db, msg->from.addr)) != DM_OK)
+	g_array_append_val(d->outbox_ids, outbox_id);
+	if ((st = dm_store_ack_sent(db, requester)) != DM_OK)
 		return st;
 	d->ack = "sent";
 	return dm_store_event(db, d->ticket, row, "deskmail", "ack", NULL, "sent", language);
+}
+
+/* The agent behind this mail, when it is one: a valid per-agent reply
+ * key, or (where the site configures it) a DKIM/DMARC pass for the
+ * agent's domain from the site's own MTA.  *SPOOFED is set when the From
+ * is an agent's address without either. */
+static enum dm_status
+identify_agent(struct dm_db *db, struct delivery *d, struct dm_agent **agent, gboolean *spoofed)
+{
+	enum dm_status st;
+	*agent = NULL;
+	*spoofed = FALSE;
+	if (d->key_agent > 0) {
+		if ((st = dm_agent_find(db, NULL, d->key_agent, agent)) != DM_OK)
+			return st;
+		if (*agent && !(*agent)->active)
+			g_clear_pointer(agent, dm_agent_free);
+		if (*agent)
+			return DM_OK;
+	}
+	if (d->msg->from.addr[0] == '\0' || d->screen.automatic)
+		return DM_OK;
+	g_autoptr(DmAgent) claimed = NULL;
+	if ((st = dm_agent_find(db, d->msg->from.addr, 0, &claimed)) != DM_OK)
+		return st;
+	if (claimed == NULL || !claimed->active)
+		return DM_OK;
+	const char *domain = strrchr(claimed->address, '@');
+	if (domain && dm_screen_authenticated(d->msg, d->cfg->trusted_authserv_id, domain + 1)) {
+		*agent = g_steal_pointer(&claimed);
+		return DM_OK;
+	}
+	*spoofed = TRUE;
+	return DM_OK;
+}
+
+/* The agent's own new text: above the marker, without the commands,
+ * quote header, quoted text and signature. */
+static char *
+agent_text(const char *rest)
+{
+	return dm_quote_strip(rest, dm_notify_markers());
+}
+
+/* Before a command changes anything, every target must exist: an
+ * unknown agent or team is an error like a misspelt command. */
+static enum dm_status
+check_targets(struct dm_db *db, struct delivery *d, struct dm_commands *cmds, GString *errors)
+{
+	enum dm_status st;
+	for (guint i = 0; i < cmds->list->len; i++) {
+		const struct dm_command *c = cmds->list->pdata[i];
+		if (c->kind == DM_CMD_ASSIGN && strcmp(c->arg, "me") != 0) {
+			g_autoptr(DmAgent) a = NULL;
+			if ((st = dm_agent_find(db, c->arg, 0, &a)) != DM_OK)
+				return st;
+			if (a == NULL || !a->active)
+				g_string_append_printf(errors, "#assign: %s is not an active agent\n", c->arg);
+		} else if (c->kind == DM_CMD_ESCALATE) {
+			gboolean exists = FALSE;
+			if ((st = dm_team_exists(db, c->arg, &exists)) != DM_OK)
+				return st;
+			gboolean configured = g_ascii_strcasecmp(c->arg, d->cfg->default_team) == 0;
+			for (char **q = d->cfg->queue_teams; !configured && *q; q += 2)
+				configured = g_ascii_strcasecmp(q[1], c->arg) == 0;
+			if (!exists && !configured)
+				g_string_append_printf(errors, "#escalate: there is no team '%s'\n", c->arg);
+		}
+	}
+	return DM_OK;
+}
+
+/* Apply valid commands to TICKET, each change an event by AGENT. */
+static enum dm_status
+apply_commands(struct dm_db *db, struct dm_commands *cmds, gint64 ticket, gint64 row,
+	       const struct dm_agent *agent)
+{
+	enum dm_status st = DM_OK;
+	for (guint i = 0; i < cmds->list->len && st == DM_OK; i++) {
+		const struct dm_command *c = cmds->list->pdata[i];
+		switch (c->kind) {
+		case DM_CMD_STATUS:
+			st = dm_store_set_field(db, ticket, row, agent->address, "status", c->arg, NULL);
+			break;
+		case DM_CMD_PRIORITY:
+			st = dm_store_set_field(db, ticket, row, agent->address, "priority", c->arg, NULL);
+			break;
+		case DM_CMD_TOPIC:
+			st = dm_store_set_field(db, ticket, row, agent->address, "topic", c->arg, NULL);
+			break;
+		case DM_CMD_ESCALATE: {
+			gint64 team;
+			st = dm_team_ensure(db, c->arg, &team);
+			if (st == DM_OK)
+				st = dm_store_set_field(db, ticket, row, agent->address, "team", c->arg, NULL);
+			break;
+		}
+		case DM_CMD_ASSIGN: {
+			g_autoptr(DmAgent) a = NULL;
+			const char *who = strcmp(c->arg, "me") == 0 ? agent->address : c->arg;
+			st = dm_agent_find(db, who, 0, &a);
+			if (st == DM_OK && a) {
+				char id[24];
+				g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, a->id);
+				st = dm_store_set_field(db, ticket, row, agent->address, "assign", id, a->address);
+			}
+			break;
+		}
+		case DM_CMD_NOTE:
+		case DM_CMD_REQUESTER:
+			break;
+		}
+	}
+	return st;
+}
+
+/* The first match of KIND in CMDS, or NULL. */
+static const struct dm_command *
+find_command(struct dm_commands *cmds, enum dm_command_kind kind)
+{
+	for (guint i = 0; i < cmds->list->len; i++)
+		if (((struct dm_command *) cmds->list->pdata[i])->kind == kind)
+			return cmds->list->pdata[i];
+	return NULL;
+}
+
+/* A new ticket, with its team, requester participant and event. */
+static enum dm_status
+open_ticket(struct dm_db *db, struct delivery *d, const char *subject, gint64 requester,
+	    const char *language, const struct dm_thread_match *match, gint64 *due_at)
+{
+	const struct dm_config *cfg = d->cfg;
+	enum dm_status st;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	*due_at = dm_hours_add(d->hours, now, cfg->target_hours);
+	struct dm_new_ticket t = { .subject = subject, .requester = requester, .queue = d->queue,
+				   .language = language, .related = match ? match->related : 0,
+				   .relation = match ? match->relation : NULL, .due_at = *due_at };
+	if ((st = dm_store_create_ticket(db, &t, &d->ticket)) != DM_OK)
+		return st;
+	d->new_ticket = TRUE;
+	gint64 team;
+	if ((st = dm_team_ensure(db, dm_config_queue_team(cfg, d->queue), &team)) != DM_OK ||
+	    (st = dm_store_set_team(db, d->ticket, team)) != DM_OK)
+		return st;
+	if (requester && (st = dm_store_participant(db, d->ticket, requester, "requester")) != DM_OK)
+		return st;
+	return DM_OK;
+}
+
+static enum dm_status
+notify_ctx_agents(struct dm_db *db, struct delivery *d, const char *reason, const char *text,
+		  GPtrArray *attachments, gint64 exclude)
+{
+	struct dm_ticket_facts f;
+	struct dm_notify_ctx n = { .cfg = d->cfg, .templates = d->templates, .hours = d->hours,
+				   .outbox_ids = d->outbox_ids };
+	enum dm_status st = dm_store_ticket_facts(db, d->ticket, &f);
+	if (st == DM_OK)
+		st = dm_notify_agents(&n, db, &f, reason, text, attachments, exclude);
+	dm_ticket_facts_clear(&f);
+	return st;
+}
+
+/* An agent opens a ticket for a customer: "#requester ADDRESS" (a phone
+ * call, a walk-in), or a customer's mail forwarded to the desk.  The
+ * ticket is the customer's; the agent is recorded as the one who opened
+ * it. */
+static enum dm_status
+open_on_behalf(struct dm_db *db, struct delivery *d, const struct dm_agent *agent, const char *customer,
+	       const char *customer_name, const char *subject, const char *text, const char *kind)
+{
+	const struct dm_config *cfg = d->cfg;
+	enum dm_status st;
+	gint64 contact, due_at;
+	g_autofree char *known = NULL;
+	if ((st = dm_store_contact(db, customer, customer_name, NULL, &contact, &known)) != DM_OK)
+		return st;
+	const char *language = d->language ? d->language : known ? known : cfg->default_language;
+	if ((st = open_ticket(db, d, subject, contact, language, NULL, &due_at)) != DM_OK)
+		return st;
+	struct dm_stored_message m = { .ticket = d->ticket, .message_id = d->msg->message_id, .direction = "in",
+				       .kind = kind, .threaded_by = DM_THREADED_NEW,
+				       .contact = strcmp(kind, "customer") == 0 ? contact : 0,
+				       .agent = agent->id, .text_override = text, .msg = d->msg,
+				       .recipient = d->recipient, .envelope_from = d->sender };
+	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK)
+		return st;
+	if ((st = dm_store_event(db, d->ticket, d->message_row, agent->address, "created", NULL, "new",
+				 strcmp(kind, "customer") == 0 ? "forwarded by an agent" : "opened by an agent")) != DM_OK)
+		return st;
+	d->threaded_by = DM_THREADED_NEW;
+	if ((st = acknowledge(db, d, language, due_at, customer, customer_name, subject)) != DM_OK)
+		return st;
+	return notify_ctx_agents(db, d, "new ticket", text, d->msg->attachments, agent->id);
+}
+
+/* An authenticated agent's mail.  *HANDLED is FALSE when it turns out to
+ * be the agent writing in as a customer (no ticket, no #requester, no
+ * forward): the customer path takes it then. */
+static enum dm_status
+deliver_agent(struct dm_db *db, struct delivery *d, const struct dm_agent *agent, gboolean *handled)
+{
+	const struct dm_config *cfg = d->cfg;
+	struct dm_message *msg = d->msg;
+	enum dm_status st;
+	*handled = TRUE;
+
+	g_autoptr(DmCommands) cmds = dm_commands_parse(msg->text);
+	g_autofree char *text = agent_text(cmds->rest);
+
+	/* Which ticket: the key first, then references and tag (an agent
+	 * may join any conversation). */
+	struct dm_thread_match match;
+	struct dm_thread_query q = { .msg = msg, .key_ticket = d->key_ticket, .tag_ticket = d->tag_ticket,
+				     .sender = agent->address, .automatic = FALSE };
+	if ((st = dm_store_thread(db, cfg, &q, &match)) != DM_OK)
+		return st;
+	if (match.related && match.ticket == 0) {
+		/* An agent may act on any ticket, closed ones included. */
+		match.ticket = match.related;
+		match.threaded_by = match.matched_by;
+	}
+	d->threaded_by = match.threaded_by;
+
+	if (match.ticket == 0) {
+		const struct dm_command *req = find_command(cmds, DM_CMD_REQUESTER);
+		if (req && cmds->errors == NULL) {
+			g_autofree char *subject = dm_thread_clean_subject(msg->subject, cfg->tag_format);
+			d->role = "agent";
+			return open_on_behalf(db, d, agent, req->arg, "", subject, text, "agent");
+		}
+		g_autofree char *from = NULL, *name = NULL, *subject = NULL, *body = NULL;
+		if (cmds->errors == NULL && dm_quote_find_forward(cmds->rest, &from, &name, &subject, &body) &&
+		    from && strchr(from, '@')) {
+			g_autofree char *clean = dm_thread_clean_subject(subject && *subject ? subject : msg->subject,
+									 cfg->tag_format);
+			g_autofree char *customer_text = dm_quote_strip(body, NULL);
+			d->role = "forward";
+			return open_on_behalf(db, d, agent, from, name, clean, customer_text, "customer");
+		}
+		*handled = FALSE;
+		return DM_OK;
+	}
+	d->ticket = match.ticket;
+
+	/* Validate everything before anything changes. */
+	GString *errors = g_string_new(cmds->errors ? cmds->errors : "");
+	if (errors->len)
+		g_string_append_c(errors, '\n');
+	if ((st = check_targets(db, d, cmds, errors)) != DM_OK) {
+		g_string_free(errors, TRUE);
+		return st;
+	}
+	if (find_command(cmds, DM_CMD_REQUESTER))
+		g_string_append(errors, "#requester: only for a new ticket, written to the desk's address\n");
+	g_strchomp(errors->str);
+	g_string_set_size(errors, strlen(errors->str));
+
+	gboolean note = cmds->note;
+	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id, .direction = "in",
+				       .kind = note ? "note" : "agent", .threaded_by = match.threaded_by,
+				       .agent = agent->id, .text_override = text, .msg = msg,
+				       .recipient = d->recipient, .envelope_from = d->sender };
+	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK) {
+		g_string_free(errors, TRUE);
+		return st;
+	}
+
+	struct dm_ticket_facts f;
+	struct dm_notify_ctx n = { .cfg = cfg, .templates = d->templates, .hours = d->hours,
+				   .outbox_ids = d->outbox_ids };
+	if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK) {
+		g_string_free(errors, TRUE);
+		return st;
+	}
+	if (errors->len) {
+		/* Nothing changes and nothing is relayed; the agent is told. */
+		d->role = "agent-error";
+		st = dm_store_event(db, d->ticket, d->message_row, agent->address, "command-error", NULL, NULL,
+				    errors->str);
+		if (st == DM_OK)
+			st = dm_notify_command_error(&n, db, &f, agent->address, agent->name, errors->str,
+						     msg->message_id);
+		goto out;
+	}
+	if ((st = apply_commands(db, cmds, d->ticket, d->message_row, agent)) != DM_OK)
+		goto out;
+	dm_ticket_facts_clear(&f);
+	if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)
+		goto out;
+	if (note) {
+		d->role = "note";
+		st = dm_notify_note(&n, db, &f, text, agent->id);
+		goto out;
+	}
+	d->role = "agent";
+	if (*text) {
+		gboolean sent = FALSE;
+		if ((st = dm_notify_relay(&n, db, &f, text, agent->id, &sent)) != DM_OK)
+			goto out;
+		if (sent && !f.first_response && (st = dm_store_first_response(db, d->ticket)) != DM_OK)
+			goto out;
+		/* A first answer takes a new ticket into work. */
+		if (sent && strcmp(f.status, "new") == 0 && find_command(cmds, DM_CMD_STATUS) == NULL)
+			st = dm_store_set_field(db, d->ticket, d->message_row, agent->address, "status", "open", NULL);
+	}
+out:
+	dm_ticket_facts_clear(&f);
+	g_string_free(errors, TRUE);
+	return st;
+}
+
+/* A customer's mail (or anyone's who is not an authenticated agent). */
+static enum dm_status
+deliver_customer(struct dm_db *db, struct delivery *d, gboolean spoofed)
+{
+	const struct dm_config *cfg = d->cfg;
+	struct dm_message *msg = d->msg;
+	gboolean automatic = d->screen.automatic;
+	enum dm_status st;
+
+	/* A bounce of one of our own mails belongs to that mail's ticket. */
+	struct dm_thread_match match;
+	memset(&match, 0, sizeof match);
+	match.threaded_by = DM_THREADED_NEW;
+	gboolean our_bounce = FALSE;
+	if (d->screen.bounce && msg->dsn_original_id) {
+		gint64 row, ticket;
+		if ((st = dm_store_find_message(db, msg->dsn_original_id, "out", &row, &ticket)) != DM_OK)
+			return st;
+		if (ticket) {
+			match.ticket = ticket;
+			match.threaded_by = DM_THREADED_REFERENCES;
+			our_bounce = TRUE;
+		}
+	}
+	if (!our_bounce) {
+		/* A forged agent From gets no agent's trust: not even a key's. */
+		struct dm_thread_query q = { .msg = msg, .key_ticket = d->key_agent ? 0 : d->key_ticket,
+					     .tag_ticket = d->tag_ticket, .sender = msg->from.addr,
+					     .automatic = automatic };
+		if (spoofed)
+			q.sender = "";
+		if ((st = dm_store_thread(db, cfg, &q, &match)) != DM_OK)
+			return st;
+	}
+	d->threaded_by = match.threaded_by;
+
+	/* The sender: a contact who remembers the language of their mail. */
+	gint64 contact = 0;
+	g_autofree char *known_language = NULL;
+	if (msg->from.addr[0] && !automatic) {
+		if ((st = dm_store_contact(db, msg->from.addr, msg->from.name, d->language, &contact,
+					   &known_language)) != DM_OK)
+			return st;
+	}
+	const char *language = d->language ? d->language
+			     : known_language ? known_language : cfg->default_language;
+
+	gint64 due_at = 0;
+	if (match.ticket == 0) {
+		if ((st = open_ticket(db, d, msg->subject, contact, language, &match, &due_at)) != DM_OK)
+			return st;
+	} else {
+		d->ticket = match.ticket;
+		/* Joined through a reply key or our own Message-ID: the sender
+		 * is in the conversation from now on. */
+		if (contact && !spoofed && (st = dm_store_participant(db, d->ticket, contact, "cc")) != DM_OK)
+			return st;
+	}
+	if (!automatic && !spoofed && (st = add_cc_participants(db, d)) != DM_OK)
+		return st;
+
+	const char *kind = d->screen.bounce ? "bounce" : automatic ? "auto" : "customer";
+	d->role = kind;
+	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id,
+				       .direction = "in", .kind = kind, .threaded_by = match.threaded_by,
+				       .contact = contact, .msg = msg, .recipient = d->recipient,
+				       .envelope_from = d->sender };
+	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK)
+		return st;
+
+	const char *actor = msg->from.addr;
+	if (d->new_ticket) {
+		if ((st = dm_store_event(db, d->ticket, d->message_row, actor, "created", NULL, "new",
+					 match.relation)) != DM_OK)
+			return st;
+		if (match.related) {
+			g_autofree char *rel = g_strdup_printf("%" G_GINT64_FORMAT, match.related);
+			if ((st = dm_store_event(db, d->ticket, d->message_row, actor, match.relation, NULL,
+						 rel, match.refused)) != DM_OK)
+				return st;
+		}
+	} else if ((st = dm_store_touch_ticket(db, &match, automatic, actor, d->message_row)) != DM_OK) {
+		return st;
+	}
+	if (spoofed &&
+	    (st = dm_store_event(db, d->ticket, d->message_row, actor, "spoofed-agent", NULL, NULL,
+				 "From is an agent's address without a valid key or authentication result")) != DM_OK)
+		return st;
+	if (d->key_invalid &&
+	    (st = dm_store_event(db, d->ticket, d->message_row, actor, "reply-key-invalid", NULL, NULL,
+				 d->bad_key)) != DM_OK)
+		return st;
+	if (our_bounce) {
+		for (guint i = 0; i < msg->dsn_failed->len; i++) {
+			const char *addr = msg->dsn_failed->pdata[i];
+			if ((st = dm_store_mark_failing(db, addr)) != DM_OK ||
+			    (st = dm_store_event(db, d->ticket, d->message_row, actor, "bounce", NULL, addr,
+						 msg->dsn_original_id)) != DM_OK)
+				return st;
+		}
+	}
+	if (d->new_ticket || cfg->ack_follow_ups) {
+		if (!d->new_ticket) {
+			/* A follow-up's answer time is the ticket's. */
+			struct dm_ticket_facts f;
+			if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)
+				return st;
+			due_at = f.due_at;
+			dm_ticket_facts_clear(&f);
+		}
+		if ((st = acknowledge(db, d, language, due_at, msg->from.addr, msg->from.name, msg->subject)) != DM_OK)
+			return st;
+	}
+	if (!automatic)
+		st = notify_ctx_agents(db, d, d->new_ticket ? "new ticket" : "customer reply", msg->text,
+				       msg->attachments, 0);
+	return st;
 }
 
 /* One attempt at the whole transaction. */
 static enum dm_status
 deliver_once(struct dm_db *db, struct delivery *d)
 {
-	const struct dm_config *cfg = d->cfg;
 	struct dm_message *msg = d->msg;
-	gboolean automatic = d->screen.automatic;
 	enum dm_status st;
 	gint64 dup_row, dup_ticket;
 
-	d->ticket = d->message_row = d->outbox_id = 0;
+	d->ticket = d->message_row = 0;
 	d->new_ticket = d->duplicate = FALSE;
 	d->ack = NULL;
+	d->role = NULL;
+	g_array_set_size(d->outbox_ids, 0);
 
 	if ((st = dm_store_begin(db, msg)) != DM_OK)
 		return st;
@@ -295,103 +735,14 @@ deliver_once(struct dm_db *db, struct delivery *d)
 		dm_db_rollback(db);
 		return DM_OK;
 	}
-
-	/* A bounce of one of our own mails belongs to that mail's ticket. */
-	struct dm_thread_match match;
-	memset(&match, 0, sizeof match);
-	match.threaded_by = DM_THREADED_NEW;
-	gboolean our_bounce = FALSE;
-	if (d->screen.bounce && msg->dsn_original_id) {
-		gint64 row, ticket;
-		if ((st = dm_store_find_message(db, msg->dsn_original_id, "out", &row, &ticket)) != DM_OK)
-			goto fail;
-		if (ticket) {
-			match.ticket = ticket;
-			match.threaded_by = DM_THREADED_REFERENCES;
-			our_bounce = TRUE;
-		}
-	}
-	if (!our_bounce) {
-		struct dm_thread_query q = { .msg = msg, .key_ticket = d->key_ticket,
-					     .tag_ticket = d->tag_ticket, .sender = msg->from.addr,
-					     .automatic = automatic };
-		if ((st = dm_store_thread(db, cfg, &q, &match)) != DM_OK)
-			goto fail;
-	}
-	d->threaded_by = match.threaded_by;
-
-	/* The sender: a contact who remembers the language of their mail. */
-	gint64 contact = 0;
-	g_autofree char *known_language = NULL;
-	if (msg->from.addr[0] && !automatic) {
-		if ((st = dm_store_contact(db, msg->from.addr, msg->from.name, d->language, &contact,
-					   &known_language)) != DM_OK)
-			goto fail;
-	}
-	const char *language = d->language ? d->language
-			     : known_language ? known_language : cfg->default_language;
-
-	gint64 due_at = 0;
-	if (match.ticket == 0) {
-		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-		due_at = dm_hours_add(d->hours, now, cfg->target_hours);
-		struct dm_new_ticket t = { .subject = msg->subject, .requester = contact, .queue = d->queue,
-					   .language = language, .related = match.related,
-					   .relation = match.relation, .due_at = due_at };
-		if ((st = dm_store_create_ticket(db, &t, &d->ticket)) != DM_OK)
-			goto fail;
-		d->new_ticket = TRUE;
-		if (contact && (st = dm_store_participant(db, d->ticket, contact, "requester")) != DM_OK)
-			goto fail;
-	} else {
-		d->ticket = match.ticket;
-		/* Joined through a reply key or our own Message-ID: the sender
-		 * is in the conversation from now on. */
-		if (contact && (st = dm_store_participant(db, d->ticket, contact, "cc")) != DM_OK)
-			goto fail;
-	}
-	if (!automatic && (st = add_cc_participants(db, d)) != DM_OK)
+	g_autoptr(DmAgent) agent = NULL;
+	gboolean spoofed = FALSE, handled = FALSE;
+	if ((st = identify_agent(db, d, &agent, &spoofed)) != DM_OK)
 		goto fail;
-
-	const char *kind = d->screen.bounce ? "bounce" : automatic ? "auto" : "customer";
-	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id,
-				       .direction = "in", .kind = kind, .threaded_by = match.threaded_by,
-				       .contact = contact, .msg = msg, .recipient = d->recipient,
-				       .envelope_from = d->sender };
-	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK)
+	if (agent && (st = deliver_agent(db, d, agent, &handled)) != DM_OK)
 		goto fail;
-
-	const char *actor = msg->from.addr;
-	if (d->new_ticket) {
-		if ((st = dm_store_event(db, d->ticket, d->message_row, actor, "created", NULL, "new",
-					 match.relation)) != DM_OK)
-			goto fail;
-		if (match.related) {
-			g_autofree char *rel = g_strdup_printf("%" G_GINT64_FORMAT, match.related);
-			if ((st = dm_store_event(db, d->ticket, d->message_row, actor, match.relation, NULL,
-						 rel, match.refused)) != DM_OK)
-				goto fail;
-		}
-	} else if ((st = dm_store_touch_ticket(db, &match, automatic, actor, d->message_row)) != DM_OK) {
+	if (!handled && (st = deliver_customer(db, d, spoofed)) != DM_OK)
 		goto fail;
-	}
-	if (d->key_invalid &&
-	    (st = dm_store_event(db, d->ticket, d->message_row, actor, "reply-key-invalid", NULL, NULL,
-				 d->bad_key)) != DM_OK)
-		goto fail;
-	if (our_bounce) {
-		for (guint i = 0; i < msg->dsn_failed->len; i++) {
-			const char *addr = msg->dsn_failed->pdata[i];
-			if ((st = dm_store_mark_failing(db, addr)) != DM_OK ||
-			    (st = dm_store_event(db, d->ticket, d->message_row, actor, "bounce", NULL, addr,
-						 msg->dsn_original_id)) != DM_OK)
-				goto fail;
-		}
-	}
-	if (d->new_ticket || cfg->ack_follow_ups) {
-		if ((st = acknowledge(db, d, language, due_at)) != DM_OK)
-			goto fail;
-	}
 	if ((st = dm_db_commit(db)) != DM_OK)
 		goto fail;
 	return DM_OK;
@@ -464,7 +815,8 @@ dm_deliver_run(const struct dm_config *cfg, const struct dm_deliver_options *opt
 	if (!load_desk(cfg, &templates, &hours, &langid))
 		return EX_TEMPFAIL;
 
-	struct delivery d = { .cfg = cfg, .templates = templates, .hours = hours, .msg = msg };
+	struct delivery d = { .cfg = cfg, .templates = templates, .hours = hours, .msg = msg,
+			      .outbox_ids = g_array_new(FALSE, FALSE, sizeof(gint64)) };
 	d.recipient = find_recipient(opts, msg);
 	d.sender = opts->sender ? dm_address_normalise(opts->sender) : NULL;
 	d.queue = find_queue(&d);
@@ -514,15 +866,22 @@ dm_deliver_run(const struct dm_config *cfg, const struct dm_deliver_options *opt
 	/* Committed: the customer's mail is safe.  Now hand the answer to
 	 * sendmail; if that fails the row stays queued for outbox flush. */
 	int sent = 0, failed = 0;
-	if (d.outbox_id > 0 && dm_outbox_flush(db, cfg, d.outbox_id, &sent, &failed) != DM_OK)
-		dm_log_warn("outbox id=%" G_GINT64_FORMAT " left queued: %s", d.outbox_id, dm_db_error(db));
+	for (guint i = 0; i < d.outbox_ids->len; i++) {
+		gint64 id = g_array_index(d.outbox_ids, gint64, i);
+		int s1 = 0, f1 = 0;
+		if (dm_outbox_flush(db, cfg, id, &s1, &f1) != DM_OK)
+			dm_log_warn("outbox id=%" G_GINT64_FORMAT " left queued: %s", id, dm_db_error(db));
+		sent += s1;
+		failed += f1;
+	}
 	ms = (g_get_monotonic_time() - started) / 1000;
 	dm_log_info("action=%s ticket=%" G_GINT64_FORMAT " message_id=<%s> size=%" G_GSIZE_FORMAT
-		    " attachments=%u threaded_by=%s ack=%s ms=%" G_GINT64_FORMAT,
+		    " attachments=%u kind=%s threaded_by=%s ack=%s mails=%u sent=%d ms=%" G_GINT64_FORMAT,
 		    d.duplicate ? "duplicate" : (d.new_ticket ? "new" : "append"), d.ticket, msgid_log,
-		    g_bytes_get_size(raw), msg->attachments->len, d.duplicate ? "-" : d.threaded_by,
-		    d.ack ? (sent ? "sent" : (d.outbox_id ? "queued" : d.ack)) : "-", ms);
+		    g_bytes_get_size(raw), msg->attachments->len, d.role ? d.role : "-",
+		    d.duplicate ? "-" : d.threaded_by, d.ack ? d.ack : "-", d.outbox_ids->len, sent, ms);
 out:
+	g_array_unref(d.outbox_ids);
 	g_free(d.recipient);
 	g_free(d.sender);
 	g_free(d.queue);

@@ -15,6 +15,25 @@
 
 static enum dm_log_target log_target = DM_LOG_STDERR;
 static const char *log_ident = "deskmail";
+static GString *held; /* lines waiting for dm_log_flush, or NULL */
+
+void
+dm_log_hold(void)
+{
+	if (held == NULL)
+		held = g_string_new(NULL);
+}
+
+void
+dm_log_flush(void)
+{
+	if (held == NULL)
+		return;
+	fputs(held->str, stderr);
+	fflush(stderr);
+	g_string_free(held, TRUE);
+	held = NULL;
+}
 
 void
 dm_log_open(enum dm_log_target target, const char *ident)
@@ -30,6 +49,15 @@ log_v(int priority, const char *fmt, va_list ap)
 {
 	if (log_target == DM_LOG_SYSLOG) {
 		vsyslog(priority, fmt, ap);
+		return;
+	}
+	if (held) {
+		/* Bounded: a runaway loop must not eat the memory. */
+		if (held->len < 64 * 1024) {
+			g_string_append_printf(held, "%s: ", log_ident);
+			g_string_append_vprintf(held, fmt, ap);
+			g_string_append_c(held, '\n');
+		}
 		return;
 	}
 	fprintf(stderr, "%s: ", log_ident);

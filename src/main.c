@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "db", dm_cmd_db, "init | migrate | status: create and upgrade the database" },
 	{ "export", dm_cmd_export, "print tickets as JSON Lines" },
 	{ "outbox", dm_cmd_outbox, "list | flush: mail waiting to be sent" },
+	{ "agent", dm_cmd_agent, "add | list | disable: the people who answer" },
 	{ "check-config", dm_cmd_check_config, "check the configuration file" },
 };
 

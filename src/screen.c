@@ -155,3 +155,58 @@ dm_screen_message(const struct dm_message *msg, const char *envelope_from,
 		out->automatic = TRUE;
 	out->no_ack_reason = reason;
 }
+
+/* One "method=result ... prop=value" resinfo of an Authentication-Results
+ * value: TRUE when it is METHOD=pass with PROP equal to DOMAIN. */
+static gboolean
+resinfo_pass(const char *resinfo, const char *method, const char *prop, const char *domain)
+{
+	g_autofree char *r = g_ascii_strdown(resinfo, -1);
+	g_strstrip(r);
+	g_autofree char *want = g_strdup_printf("%s=pass", method);
+	if (!g_str_has_prefix(r, want))
+		return FALSE;
+	g_autofree char *key = g_strdup_printf("%s=", prop);
+	for (char *p = strstr(r, key); p; p = strstr(p + 1, key)) {
+		if (p != r && !g_ascii_isspace(p[-1]))
+			continue;
+		char *v = p + strlen(key);
+		gsize n = strcspn(v, " \t;()");
+		/* header.i=@example.org counts as the domain too. */
+		if (*v == '@') {
+			v++;
+			n--;
+		}
+		if (n == strlen(domain) && g_ascii_strncasecmp(v, domain, n) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+dm_screen_authenticated(const struct dm_message *msg, const char *authserv_id, const char *domain)
+{
+	if (authserv_id == NULL || *authserv_id == '\0' || domain == NULL || *domain == '\0')
+		return FALSE;
+	for (guint i = 0; i < msg->headers->len; i++) {
+		const struct dm_header *h = msg->headers->pdata[i];
+		if (g_ascii_strcasecmp(h->name, "Authentication-Results") != 0)
+			continue;
+		g_auto(GStrv) parts = g_strsplit(h->value, ";", 64);
+		/* authserv-id [version] */
+		g_autofree char *id = g_strstrip(g_strdup(parts[0] ? parts[0] : ""));
+		char *sp = strpbrk(id, " \t");
+		if (sp)
+			*sp = '\0';
+		if (g_ascii_strcasecmp(id, authserv_id) != 0)
+			continue;
+		/* Only the topmost header of our own MTA counts. */
+		for (char **r = parts + 1; *r; r++)
+			if (resinfo_pass(*r, "dkim", "header.d", domain) ||
+			    resinfo_pass(*r, "dkim", "header.i", domain) ||
+			    resinfo_pass(*r, "dmarc", "header.from", domain))
+				return TRUE;
+		return FALSE;
+	}
+	return FALSE;
+}

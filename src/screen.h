@@ -47,4 +47,10 @@ gboolean dm_screen_is_own_address(const struct dm_screen_config *cfg, const char
  * owner-*, listserv, majordomo, bounce(s). */
 gboolean dm_screen_is_robot_address(const char *addr);
 
+/* TRUE when the topmost Authentication-Results header with AUTHSERV_ID
+ * (the one the site's own MTA added; copies that came from outside sit
+ * below it) reports dkim=pass for DOMAIN (header.d) or dmarc=pass for
+ * DOMAIN (header.from). */
+gboolean dm_screen_authenticated(const struct dm_message *msg, const char *authserv_id, const char *domain);
+
 #endif

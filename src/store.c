@@ -56,9 +56,9 @@ static const char SQL_INSERT_PARTICIPANT[] =
 static const char SQL_INSERT_MESSAGE[] =
 	"INSERT INTO messages (ticket_id, message_id, direction, kind, threaded_by, contact_id,"
 	" from_addr, from_name, to_addrs, cc_addrs, subject, sent_at, in_reply_to, body_text,"
-	" flags, size, envelope_from, recipient) "
+	" flags, size, envelope_from, recipient, agent_id) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11,"
-	" to_timestamp($12::double precision), $13, $14, $15, $16, $17, $18) RETURNING id";
+	" to_timestamp($12::double precision), $13, $14, $15, $16, $17, $18, $19) RETURNING id";
 static const char SQL_INSERT_REFS[] =
 	"INSERT INTO message_refs (message_id, ref, position) "
 	"SELECT $1, r.ref, r.ord - 1 FROM unnest($2::text[]) WITH ORDINALITY AS r(ref, ord) "
@@ -269,6 +269,7 @@ dm_store_thread(struct dm_db *db, const struct dm_config *cfg, const struct dm_t
 	}
 	if (candidate == 0)
 		return DM_OK;
+	out->matched_by = rule;
 
 	if (!trusted) {
 		gboolean ok = FALSE;
@@ -403,7 +404,7 @@ enum dm_status
 dm_store_message(struct dm_db *db, const struct dm_stored_message *m, gint64 *row)
 {
 	const struct dm_message *msg = m->msg;
-	char b1[24], b2[24], b3[24], b4[24], b5[24];
+	char b1[24], b2[24], b3[24], b4[24], b5[24], b6[24];
 	enum dm_status st;
 	g_autoptr(GPtrArray) to = msg ? address_strings(msg->to) : g_ptr_array_new();
 	g_autoptr(GPtrArray) cc = msg ? address_strings(msg->cc) : g_ptr_array_new();
@@ -418,10 +419,12 @@ dm_store_message(struct dm_db *db, const struct dm_stored_message *m, gint64 *ro
 			    msg ? msg->from.addr : m->from_addr, msg ? msg->from.name : m->from_name,
 			    to_lit, cc_lit, msg ? msg->subject : m->subject,
 			    msg ? (msg->has_date ? I64(b3, msg->date) : NULL) : I64(b3, g_get_real_time() / G_USEC_PER_SEC),
-			    msg ? msg->in_reply_to : m->in_reply_to, msg ? msg->text : m->text,
-			    I64(b4, msg ? msg->flags : 0), I64(b5, size), m->envelope_from, m->recipient };
+			    msg ? msg->in_reply_to : m->in_reply_to,
+			    m->text_override ? m->text_override : msg ? msg->text : m->text,
+			    I64(b4, msg ? msg->flags : 0), I64(b5, size), m->envelope_from, m->recipient,
+			    m->agent ? I64(b6, m->agent) : NULL };
 	g_autoptr(PGresult) res = NULL;
-	if ((st = dm_db_query(db, SQL_INSERT_MESSAGE, 18, p, &res)) != DM_OK)
+	if ((st = dm_db_query(db, SQL_INSERT_MESSAGE, 19, p, &res)) != DM_OK)
 		return st;
 	*row = to_i64(PQgetvalue(res, 0, 0));
 
@@ -492,4 +495,204 @@ dm_store_mark_failing(struct dm_db *db, const char *addr)
 {
 	const char *p[] = { addr };
 	return dm_db_query(db, SQL_MARK_FAILING, 1, p, NULL);
+}
+
+static const char SQL_TICKET_FACTS[] =
+	"SELECT t.subject, t.status, t.priority, coalesce(t.language, ''), coalesce(tm.name, ''),"
+	" coalesce(t.topic, ''), t.queue, coalesce(c.address, ''), coalesce(c.name, ''),"
+	" coalesce(t.team_id, 0), coalesce(t.assignee_id, 0),"
+	" coalesce(extract(epoch FROM t.due_at)::bigint, 0), t.first_response_at IS NOT NULL "
+	"FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id LEFT JOIN contacts c ON c.id = t.requester_id "
+	"WHERE t.id = $1";
+static const char SQL_NOTIFY_RECIPIENTS[] =
+	"SELECT a.address, a.name, a.id FROM agents a JOIN tickets t ON t.id = $1 "
+	"WHERE a.active AND a.id <> $2 AND CASE WHEN t.assignee_id IS NOT NULL"
+	" AND EXISTS (SELECT 1 FROM agents x WHERE x.id = t.assignee_id AND x.active)"
+	" THEN a.id = t.assignee_id ELSE a.team_id = t.team_id END ORDER BY a.address";
+static const char SQL_NOTE_RECIPIENTS[] =
+	"SELECT a.address, a.name, a.id FROM agents a WHERE a.active AND a.id <> $2 AND"
+	" (a.id = (SELECT assignee_id FROM tickets WHERE id = $1)"
+	"  OR a.id IN (SELECT agent_id FROM messages WHERE ticket_id = $1 AND agent_id IS NOT NULL)) "
+	"ORDER BY a.address";
+static const char SQL_CUSTOMER_RECIPIENTS[] =
+	"SELECT c.address, c.name, 0 FROM participants p JOIN contacts c ON c.id = p.contact_id "
+	"WHERE p.ticket_id = $1 AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.address = c.address) "
+	"ORDER BY p.role = 'requester' DESC, p.added_at, c.address";
+static const char SQL_CUSTOMER_IDS[] =
+	"SELECT message_id FROM (SELECT id, message_id FROM messages WHERE ticket_id = $1"
+	" AND direction = 'in' AND kind = 'customer' ORDER BY id DESC LIMIT 20) s ORDER BY id";
+static const char SQL_FIRST_RESPONSE[] =
+	"UPDATE tickets SET first_response_at = now() WHERE id = $1 AND first_response_at IS NULL";
+static const char SQL_SET_TEAM[] = "UPDATE tickets SET team_id = $2 WHERE id = $1";
+/* Each field: read the old value as text, then set the new one. */
+static const char SQL_OLD_FIELDS[] =
+	"SELECT t.status, t.priority, coalesce(t.topic, ''), coalesce(tm.name, ''), coalesce(a.address, '') "
+	"FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id LEFT JOIN agents a ON a.id = t.assignee_id "
+	"WHERE t.id = $1 FOR UPDATE OF t";
+static const char SQL_SET_PRIORITY[] = "UPDATE tickets SET priority = $2, updated_at = now() WHERE id = $1";
+static const char SQL_SET_TOPIC[] = "UPDATE tickets SET topic = $2, updated_at = now() WHERE id = $1";
+static const char SQL_SET_TEAM_BY_NAME[] =
+	"UPDATE tickets SET team_id = (SELECT id FROM teams WHERE name = $2), updated_at = now() WHERE id = $1";
+static const char SQL_SET_ASSIGNEE[] =
+	"UPDATE tickets SET assignee_id = $2::bigint, updated_at = now() WHERE id = $1";
+static const char SQL_SET_STATUS_FULL[] =
+	"UPDATE tickets SET status = $2, updated_at = now(),"
+	" resolved_at = CASE WHEN $2 IN ('resolved', 'closed') THEN coalesce(resolved_at, now()) END,"
+	" closed_at = CASE WHEN $2 = 'closed' THEN coalesce(closed_at, now()) END "
+	"WHERE id = $1";
+
+void
+dm_ticket_facts_clear(struct dm_ticket_facts *f)
+{
+	g_free(f->subject);
+	g_free(f->status);
+	g_free(f->priority);
+	g_free(f->language);
+	g_free(f->team);
+	g_free(f->topic);
+	g_free(f->queue);
+	g_free(f->requester);
+	g_free(f->requester_name);
+	memset(f, 0, sizeof *f);
+}
+
+enum dm_status
+dm_store_ticket_facts(struct dm_db *db, gint64 ticket, struct dm_ticket_facts *f)
+{
+	char b[24];
+	const char *p[] = { I64(b, ticket) };
+	g_autoptr(PGresult) res = NULL;
+	memset(f, 0, sizeof *f);
+	enum dm_status st = dm_db_query(db, SQL_TICKET_FACTS, 1, p, &res);
+	if (st != DM_OK)
+		return st;
+	if (PQntuples(res) == 0)
+		return DM_NOTFOUND;
+	f->id = ticket;
+	f->subject = g_strdup(PQgetvalue(res, 0, 0));
+	f->status = g_strdup(PQgetvalue(res, 0, 1));
+	f->priority = g_strdup(PQgetvalue(res, 0, 2));
+	f->language = g_strdup(PQgetvalue(res, 0, 3));
+	f->team = g_strdup(PQgetvalue(res, 0, 4));
+	f->topic = g_strdup(PQgetvalue(res, 0, 5));
+	f->queue = g_strdup(PQgetvalue(res, 0, 6));
+	f->requester = g_strdup(PQgetvalue(res, 0, 7));
+	f->requester_name = g_strdup(PQgetvalue(res, 0, 8));
+	f->team_id = to_i64(PQgetvalue(res, 0, 9));
+	f->assignee_id = to_i64(PQgetvalue(res, 0, 10));
+	f->due_at = to_i64(PQgetvalue(res, 0, 11));
+	f->first_response = strcmp(PQgetvalue(res, 0, 12), "t") == 0;
+	return DM_OK;
+}
+
+void
+dm_recipient_free(struct dm_recipient *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->address);
+	g_free(r->name);
+	g_free(r);
+}
+
+static enum dm_status
+recipients(struct dm_db *db, const char *sql, int n, const char *const *p, GPtrArray **out)
+{
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, sql, n, p, &res);
+	if (st != DM_OK)
+		return st;
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify) dm_recipient_free);
+	for (int r = 0; r < PQntuples(res); r++) {
+		struct dm_recipient *x = g_new0(struct dm_recipient, 1);
+		x->address = g_strdup(PQgetvalue(res, r, 0));
+		x->name = g_strdup(PQgetvalue(res, r, 1));
+		x->agent = to_i64(PQgetvalue(res, r, 2));
+		g_ptr_array_add(*out, x);
+	}
+	return DM_OK;
+}
+
+enum dm_status
+dm_store_notify_recipients(struct dm_db *db, gint64 ticket, gint64 exclude_agent, GPtrArray **out)
+{
+	char b1[24], b2[24];
+	const char *p[] = { I64(b1, ticket), I64(b2, exclude_agent) };
+	return recipients(db, SQL_NOTIFY_RECIPIENTS, 2, p, out);
+}
+
+enum dm_status
+dm_store_note_recipients(struct dm_db *db, gint64 ticket, gint64 exclude_agent, GPtrArray **out)
+{
+	char b1[24], b2[24];
+	const char *p[] = { I64(b1, ticket), I64(b2, exclude_agent) };
+	return recipients(db, SQL_NOTE_RECIPIENTS, 2, p, out);
+}
+
+enum dm_status
+dm_store_customer_recipients(struct dm_db *db, gint64 ticket, GPtrArray **out)
+{
+	char b1[24];
+	const char *p[] = { I64(b1, ticket) };
+	return recipients(db, SQL_CUSTOMER_RECIPIENTS, 1, p, out);
+}
+
+enum dm_status
+dm_store_customer_ids(struct dm_db *db, gint64 ticket, GPtrArray **out)
+{
+	char b1[24];
+	const char *p[] = { I64(b1, ticket) };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_CUSTOMER_IDS, 1, p, &res);
+	if (st != DM_OK)
+		return st;
+	*out = g_ptr_array_new_with_free_func(g_free);
+	for (int r = 0; r < PQntuples(res); r++)
+		g_ptr_array_add(*out, g_strdup(PQgetvalue(res, r, 0)));
+	return DM_OK;
+}
+
+enum dm_status
+dm_store_first_response(struct dm_db *db, gint64 ticket)
+{
+	char b1[24];
+	const char *p[] = { I64(b1, ticket) };
+	return dm_db_query(db, SQL_FIRST_RESPONSE, 1, p, NULL);
+}
+
+enum dm_status
+dm_store_set_team(struct dm_db *db, gint64 ticket, gint64 team_id)
+{
+	char b1[24], b2[24];
+	const char *p[] = { I64(b1, ticket), I64(b2, team_id) };
+	return dm_db_query(db, SQL_SET_TEAM, 2, p, NULL);
+}
+
+enum dm_status
+dm_store_set_field(struct dm_db *db, gint64 ticket, gint64 message_row, const char *actor, const char *field,
+		   const char *value, const char *shown)
+{
+	char b1[24];
+	const char *p[] = { I64(b1, ticket), value };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_OLD_FIELDS, 1, p, &res);
+	if (st != DM_OK)
+		return st;
+	if (PQntuples(res) == 0)
+		return DM_NOTFOUND;
+	static const char *const fields[] = { "status", "priority", "topic", "team", "assign" };
+	static const char *const sql[] = { SQL_SET_STATUS_FULL, SQL_SET_PRIORITY, SQL_SET_TOPIC,
+					   SQL_SET_TEAM_BY_NAME, SQL_SET_ASSIGNEE };
+	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+		if (strcmp(field, fields[i]) != 0)
+			continue;
+		const char *old = PQgetvalue(res, 0, (int) i);
+		const char *now = shown ? shown : value;
+		if (strcmp(old, now ? now : "") == 0)
+			return DM_OK; /* no change, no event */
+		if ((st = dm_db_query(db, sql[i], 2, p, NULL)) != DM_OK)
+			return st;
+		return dm_store_event(db, ticket, message_row, actor, field, *old ? old : NULL, now, NULL);
+	}
+	return DM_INTERNAL;
 }

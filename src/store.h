@@ -33,7 +33,8 @@ struct dm_thread_query {
 
 struct dm_thread_match {
 	gint64 ticket;            /* the ticket to append to; 0 = a new ticket */
-	const char *threaded_by;  /* DM_THREADED_* */
+	const char *threaded_by;  /* DM_THREADED_* (DM_THREADED_NEW unless joined) */
+	const char *matched_by;   /* the rule that found a ticket, joined or not */
 	gint64 related;           /* for a new ticket: linked to this one, or 0 */
 	const char *relation;     /* "related" or "follow-up", or NULL */
 	const char *refused;      /* why the matched ticket was not joined, or NULL */
@@ -86,6 +87,8 @@ struct dm_stored_message {
 	const char *kind;        /* customer, agent, note, auto, notification, bounce */
 	const char *threaded_by;
 	gint64 contact;          /* or 0 */
+	gint64 agent;            /* the agent who wrote it, or 0 */
+	const char *text_override; /* stored text instead of msg->text, or NULL */
 	const struct dm_message *msg; /* an incoming message, or NULL */
 	/* For outgoing messages (msg == NULL): */
 	const char *from_addr, *from_name, *to_addr, *subject, *text, *in_reply_to;
@@ -99,6 +102,50 @@ enum dm_status dm_store_message(struct dm_db *db, const struct dm_stored_message
 enum dm_status dm_store_event(struct dm_db *db, gint64 ticket, gint64 message_row, const char *actor,
 			      const char *kind, const char *old_value, const char *new_value,
 			      const char *detail);
+
+/* What the mail about a ticket needs to say. */
+struct dm_ticket_facts {
+	gint64 id;
+	char *subject, *status, *priority, *language, *team, *topic, *queue;
+	char *requester, *requester_name;
+	gint64 team_id, assignee_id, due_at;
+	gboolean first_response; /* first_response_at is set */
+};
+enum dm_status dm_store_ticket_facts(struct dm_db *db, gint64 ticket, struct dm_ticket_facts *out);
+void dm_ticket_facts_clear(struct dm_ticket_facts *f);
+
+/* A person to write to: address, name and (for agents) id. */
+struct dm_recipient {
+	char *address;
+	char *name;
+	gint64 agent; /* 0 for customers */
+};
+void dm_recipient_free(struct dm_recipient *r);
+
+/* Who gets notifications about TICKET: its assignee when active, else
+ * the active agents of its team; never EXCLUDE_AGENT.  Free function set. */
+enum dm_status dm_store_notify_recipients(struct dm_db *db, gint64 ticket, gint64 exclude_agent,
+					  GPtrArray **out);
+/* The agents on TICKET (assignee and agents who wrote on it) but
+ * EXCLUDE_AGENT: who gets a copy of an internal note. */
+enum dm_status dm_store_note_recipients(struct dm_db *db, gint64 ticket, gint64 exclude_agent,
+					GPtrArray **out);
+/* The requester first, then CC participants who are not agents. */
+enum dm_status dm_store_customer_recipients(struct dm_db *db, gint64 ticket, GPtrArray **out);
+/* The Message-IDs of the customers' mail on TICKET, oldest first (at most
+ * the last 20): the References of a relayed reply. */
+enum dm_status dm_store_customer_ids(struct dm_db *db, gint64 ticket, GPtrArray **out);
+
+/* Change one field of TICKET (status, priority, topic, team, assignee)
+ * and record the event with ACTOR, old and new value.  FIELD is one of
+ * "status", "priority", "topic", "team", "assign"; VALUE is the new value
+ * (a team name, an agent id as text, ...) and SHOWN how the event shows it. */
+enum dm_status dm_store_set_field(struct dm_db *db, gint64 ticket, gint64 message_row, const char *actor,
+				  const char *field, const char *value, const char *shown);
+/* Set first_response_at unless already set. */
+enum dm_status dm_store_first_response(struct dm_db *db, gint64 ticket);
+/* Set the ticket's team (no event: used at creation). */
+enum dm_status dm_store_set_team(struct dm_db *db, gint64 ticket, gint64 team_id);
 
 /* Acknowledgement bookkeeping shared by every MX host. */
 enum dm_status dm_store_ack_count(struct dm_db *db, const char *addr, int period_seconds, int *count);

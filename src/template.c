@@ -45,6 +45,27 @@ static const struct placeholder {
 	{ "reply_address", "support+4217@example.org" },
 	/* The name the desk signs with. */
 	{ "support_name", "Podpora uporabnikom – Käyttäjätuki – Ügyfélszolgálat" },
+	/* For agents' mail (notifications, error replies): */
+	/* The requester's address. */
+	{ "requester", "ana.kovari@example.si" },
+	/* The ticket's status, priority, language, team and topic names. */
+	{ "status", "open" },
+	{ "priority", "urgent" },
+	{ "language", "sl" },
+	{ "team", "first-line" },
+	{ "topic", "login-password" },
+	/* The customer's text (or the note's), as stored. */
+	{ "message", "Dober dan,\nne morem se prijaviti v sistem.\n\nLep pozdrav,\nAna" },
+	/* The "reply above this line" marker in the ticket's language and English. */
+	{ "marker", "##- Odgovorite nad to črto / Reply above this line -##" },
+	/* What was wrong with an agent's commands, one per line. */
+	{ "errors", "#priority: 'very high' is not one of low, normal, high, urgent" },
+	/* The agent's name (or address). */
+	{ "agent_name", "Mojca Zupan" },
+	/* The attachments' file names, comma-separated; may be empty. */
+	{ "attachments", "racun.pdf, zaslon.png" },
+	/* Why the mail was sent: "new ticket", "customer reply", "note". */
+	{ "reason", "new ticket" },
 };
 
 /* dm_template's "used" mask has one bit per placeholder. */

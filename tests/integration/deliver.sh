@@ -8,7 +8,7 @@ dm_setup
 dm_mail first@example.si "Tiskalnik ne tiska" >"$T/m1.eml"
 dm_deliver "$T/m1.eml"
 is "$RC" 0 "new mail: exit 0"
-like "$OUT" 'action=new ticket=1 message_id=<first@example.si> size=[0-9]+ attachments=0 threaded_by=new ack=sent ms=[0-9]+' \
+like "$OUT" 'action=new ticket=1 message_id=<first@example.si> size=[0-9]+ attachments=0 kind=customer threaded_by=new ack=sent mails=1 sent=1 ms=[0-9]+' \
 	"one summary line per delivery"
 is "$(dm_count tickets)" 1 "one ticket"
 is "$(dm_count "messages WHERE direction = 'in'")" 1 "one incoming message"
@@ -96,7 +96,7 @@ is "$(pg_sql "SELECT queue FROM tickets WHERE id = $ticket")" "support@example.o
 
 # --- export, key by key, on the first ticket
 J=$("$DESKMAIL" export --ticket 1)
-is "$(jq -r 'keys_unsorted | join(",")' <<<"$J")" "id,tag,status,subject,requester,created_at,language,due_at,related,relation,ack,messages,events" \
+is "$(jq -r 'keys_unsorted | join(",")' <<<"$J")" "id,tag,status,subject,requester,created_at,language,due_at,related,relation,priority,team,topic,assignee,first_response_at,ack,messages,events" \
 	"ticket keys in order (later issues only add keys)"
 is "$(jq -r '.id' <<<"$J")" 1 "id"
 is "$(jq -r '.tag' <<<"$J")" "[Support #1]" "tag from the configured format"
