@@ -448,6 +448,21 @@ line_is_header(struct line l)
 	return result;
 }
 
+/* L has a "<" that is not closed on it. */
+static gboolean
+has_open_angle(struct line l)
+{
+	const char *open = NULL;
+
+	for (gsize i = 0; i < l.len; i++) {
+		if (l.s[i] == '<')
+			open = l.s + i;
+		else if (l.s[i] == '>')
+			open = NULL;
+	}
+	return open != NULL;
+}
+
 /* A and B, one attribution that Gmail wrapped ("On ..., Help Desk <" /
  * "help@example.com> wrote:").  B must not be a header on its own, or
  * prose followed by a real header would be taken with it. */
@@ -463,7 +478,13 @@ is_wrapped_header(struct line a, struct line b)
 		return FALSE;
 	if (ta.len > MAX_HEADER_BYTES || tb.len > MAX_WRAP_TAIL_BYTES || tb.s[tb.len - 1] != ':')
 		return FALSE;
-	if (line_is_header(b))
+	/* When B is a header on its own, A belongs to it only when A is
+	 * visibly cut off: inside the address ("... Team <" / "help@x>
+	 * wrote:") or an English "On ..." that does not end a sentence.
+	 * Otherwise A is the agent's last line before the header. */
+	if (line_is_header(b) && !has_open_angle(ta) &&
+	    !(ta.len > 3 && g_ascii_strncasecmp(ta.s, "on ", 3) == 0 &&
+	      !strchr(".!?", ta.s[ta.len - 1])))
 		return FALSE;
 	joined = g_string_new_len(ta.s, (gssize) ta.len);
 	g_string_append_c(joined, ' ');
@@ -473,6 +494,29 @@ is_wrapped_header(struct line a, struct line b)
 	g_free(f);
 	g_string_free(joined, TRUE);
 	return result;
+}
+
+/* V can be the value of a sender field: it has an address, or it is a
+ * short name (Exchange gives only "Ana Novak") and not a sentence, as
+ * in prose that begins "From: the logs I see that ...". */
+static gboolean
+is_sender_value(struct line v)
+{
+	int words = 0;
+	gboolean in_word = FALSE;
+
+	if (memchr(v.s, '@', v.len))
+		return TRUE;
+	if (v.len == 0 || v.len > 64 || strchr(".!?", v.s[v.len - 1]))
+		return FALSE;
+	for (gsize i = 0; i < v.len; i++) {
+		gboolean space = v.s[i] == ' ' || v.s[i] == '\t';
+
+		if (!space && !in_word)
+			words++;
+		in_word = !space;
+	}
+	return words <= 5;
 }
 
 /* The kind of header field L is ("From: ...", "*Poslano:* ..."), or
@@ -505,12 +549,17 @@ field_kind(struct line l, struct line *value)
 			break;
 		}
 	g_free(name);
-	if (kind != FIELD_NONE && value) {
+	if (kind != FIELD_NONE) {
 		const char *v = colon + 1, *vend = t.s + t.len;
+		struct line val;
 
 		while (v < vend && *v == '*')
 			v++;
-		*value = trimmed((struct line) { v, (gsize) (vend - v) });
+		val = trimmed((struct line) { v, (gsize) (vend - v) });
+		if (kind == FIELD_FROM && !is_sender_value(val))
+			return FIELD_NONE;
+		if (value)
+			*value = val;
 	}
 	return kind;
 }
