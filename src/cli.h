@@ -36,5 +36,8 @@ int dm_cmd_export(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_outbox(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_agent(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_ticket(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_contact(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_report(struct dm_cli *cli, int argc, char **argv);
 
 #endif

@@ -28,6 +28,9 @@ static const struct command commands[] = {
 	{ "export", dm_cmd_export, "print tickets as JSON Lines" },
 	{ "outbox", dm_cmd_outbox, "list | flush: mail waiting to be sent" },
 	{ "agent", dm_cmd_agent, "add | list | disable: the people who answer" },
+	{ "ticket", dm_cmd_ticket, "list | show N | set N key=value: tickets from a shell" },
+	{ "contact", dm_cmd_contact, "show ADDRESS: a customer and their tickets" },
+	{ "report", dm_cmd_report, "--since DATE --until DATE [--json|--html FILE]: the desk's figures" },
 	{ "check-config", dm_cmd_check_config, "check the configuration file" },
 };
 

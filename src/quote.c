@@ -97,9 +97,8 @@ static const char *const original_titles[] = {
 
 /* Titles of the dashed forward separators (folded). */
 static const char *const forward_titles[] = {
-	"forwarded message",     "original message",    "posredovano sporočilo",
-	"välitetty viesti",      "továbbított üzenet",  "izvirno sporočilo",
-	"alkuperäinen viesti",   "eredeti üzenet",      "forwarded e-mail",
+	"forwarded message", "original message",    "posredovano sporočilo", "izvirno sporočilo",
+	"välitetty viesti",  "alkuperäinen viesti", "továbbított üzenet",    "eredeti üzenet",
 	NULL,
 };
 
@@ -564,14 +563,37 @@ field_kind(struct line l, struct line *value)
 	return kind;
 }
 
+/* The field kind of line I, computed once per line: KINDS holds one
+ * entry per line, -1 until known.  The block look-ahead visits a line
+ * from up to MAX_BLOCK_LINES starting points, and folding its name each
+ * time would multiply the cost of a text of field-like lines. */
+static int
+kind_of(const struct line *lines, gint8 *kinds, gsize i)
+{
+	if (kinds[i] < 0)
+		kinds[i] = (gint8) field_kind(lines[i], NULL);
+	return kinds[i];
+}
+
+/* KINDS for N lines, all unknown.  Caller frees with g_free. */
+static gint8 *
+new_kind_cache(gsize n)
+{
+	gint8 *kinds = g_malloc(MAX(n, 1));
+
+	memset(kinds, -1, MAX(n, 1));
+	return kinds;
+}
+
 /* The header block that starts at line I: field lines (one blank line
  * between two is allowed, as HTML conversion makes of Outlook's
  * paragraphs), at least two, together holding every kind in NEED.  Its
  * last line goes to *LAST and its kinds to *KINDS. */
 static gboolean
-block_at(const struct line *lines, gsize n, gsize i, int need, gsize *last, int *kinds)
+block_at(const struct line *lines, gint8 *cache, gsize n, gsize i, int need, gsize *last,
+	 int *kinds)
 {
-	int kind = field_kind(lines[i], NULL), seen = kind, count = 1, blanks = 0;
+	int kind = kind_of(lines, cache, i), seen = kind, count = 1, blanks = 0;
 	gsize end = i;
 
 	if (kind == FIELD_NONE)
@@ -582,9 +604,17 @@ block_at(const struct line *lines, gsize n, gsize i, int need, gsize *last, int 
 				break;
 			continue;
 		}
-		kind = field_kind(lines[j], NULL);
-		if (kind == FIELD_NONE)
+		kind = kind_of(lines, cache, j);
+		if (kind == FIELD_NONE) {
+			/* Outlook folds long "To:" and "Cc:" lists onto
+			 * indented lines. */
+			if (lines[j].len > 0 && (lines[j].s[0] == ' ' || lines[j].s[0] == '\t')) {
+				end = j;
+				blanks = 0;
+				continue;
+			}
 			break;
+		}
 		seen |= kind;
 		count++;
 		end = j;
@@ -602,11 +632,11 @@ block_at(const struct line *lines, gsize n, gsize i, int need, gsize *last, int 
  * "From: the logs I see ..." in prose, alone or next to "To: ...", is
  * not one. */
 static gboolean
-reply_block_at(const struct line *lines, gsize n, gsize i, gsize *last)
+reply_block_at(const struct line *lines, gint8 *cache, gsize n, gsize i, gsize *last)
 {
 	int kinds;
 
-	return block_at(lines, n, i, FIELD_FROM, last, &kinds) &&
+	return block_at(lines, cache, n, i, FIELD_FROM, last, &kinds) &&
 	       (kinds & (FIELD_DATE | FIELD_SUBJECT)) != 0;
 }
 
@@ -641,7 +671,7 @@ is_separator_line(struct line l)
 /* A quote header starts at line I: one line, two wrapped lines, or
  * Outlook's block with or without its rule.  Its last line goes to *LAST. */
 static gboolean
-header_at(const struct line *lines, gsize n, gsize i, gsize *last)
+header_at(const struct line *lines, gint8 *cache, gsize n, gsize i, gsize *last)
 {
 	gsize k;
 
@@ -657,10 +687,10 @@ header_at(const struct line *lines, gsize n, gsize i, gsize *last)
 		gsize limit = MIN(n, i + 3);
 
 		k = next_nonblank(lines, limit, i + 1);
-		if (k < limit && reply_block_at(lines, n, k, last))
+		if (k < limit && reply_block_at(lines, cache, n, k, last))
 			return TRUE;
 	}
-	return reply_block_at(lines, n, i, last);
+	return reply_block_at(lines, cache, n, i, last);
 }
 
 /* ---- Signatures and markers. */
@@ -756,6 +786,7 @@ dm_quote_strip(const char *text, const char *const *markers)
 	const struct line *lines;
 	GPtrArray *folded_markers;
 	GString *out;
+	gint8 *kinds;
 	gsize n, kept_len = 0;
 	gboolean gap = FALSE;
 
@@ -767,6 +798,7 @@ dm_quote_strip(const char *text, const char *const *markers)
 	lines = (const struct line *) (void *) array->data;
 	n = array->len;
 	folded_markers = fold_markers(markers);
+	kinds = new_kind_cache(n);
 	out = g_string_new(NULL);
 
 	for (gsize i = 0; i < n; i++) {
@@ -779,7 +811,7 @@ dm_quote_strip(const char *text, const char *const *markers)
 		}
 		if (has_marker(l, folded_markers) || is_signature_delimiter(l))
 			break;
-		if (header_at(lines, n, i, &last)) {
+		if (header_at(lines, kinds, n, i, &last)) {
 			gsize k = next_nonblank(lines, n, last + 1);
 
 			/* Followed by ">" lines, the header introduces a quote
@@ -802,6 +834,7 @@ dm_quote_strip(const char *text, const char *const *markers)
 	}
 	g_string_truncate(out, kept_len);
 
+	g_free(kinds);
 	g_ptr_array_unref(folded_markers);
 	g_array_free(array, TRUE);
 	g_free(valid);
@@ -959,7 +992,7 @@ set_out(char **out, char *value)
  * its fields may begin: after a separator line, or the first line of a
  * bare Outlook block. */
 static gboolean
-find_forward_start(const struct line *lines, gsize n, gsize *start)
+find_forward_start(const struct line *lines, gint8 *cache, gsize n, gsize *start)
 {
 	for (gsize i = 0; i < n; i++) {
 		struct line l = lines[i];
@@ -974,12 +1007,13 @@ find_forward_start(const struct line *lines, gsize n, gsize *start)
 		if (is_underscore_line(l)) {
 			gsize limit = MIN(n, i + 3), k = next_nonblank(lines, limit, i + 1);
 
-			if (k < limit && block_at(lines, n, k, FIELD_FROM, &last, NULL)) {
+			if (k < limit && block_at(lines, cache, n, k, FIELD_FROM, &last, NULL)) {
 				*start = k;
 				return TRUE;
 			}
 		}
-		if (block_at(lines, n, i, FIELD_FROM | FIELD_DATE | FIELD_SUBJECT, &last, NULL)) {
+		if (block_at(lines, cache, n, i, FIELD_FROM | FIELD_DATE | FIELD_SUBJECT, &last,
+			     NULL)) {
 			*start = i;
 			return TRUE;
 		}
@@ -1002,6 +1036,7 @@ dm_quote_find_forward(const char *text, char **from_addr, char **from_name, char
 	GArray *array;
 	const struct line *lines;
 	GString *b;
+	gint8 *kinds;
 	gsize n, i, start, end;
 	gboolean quoted, found;
 	int fields = 0;
@@ -1017,7 +1052,9 @@ dm_quote_find_forward(const char *text, char **from_addr, char **from_name, char
 	array = split_lines(text);
 	lines = (const struct line *) (void *) array->data;
 	n = array->len;
-	found = find_forward_start(lines, n, &start);
+	kinds = new_kind_cache(n);
+	found = find_forward_start(lines, kinds, n, &start);
+	g_free(kinds);
 	if (!found)
 		goto out;
 

@@ -1,0 +1,83 @@
+/* cmd-report.c - `deskmail report --since DATE --until DATE [--json |
+ * --html FILE]`. */
+#include "dm-autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "hours.h"
+#include "report.h"
+
+static gboolean
+valid_date(const char *s)
+{
+	if (s == NULL || strlen(s) != 10)
+		return FALSE;
+	int y, m, d;
+	if (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return FALSE;
+	return g_date_valid_dmy(d, m, y);
+}
+
+int
+dm_cmd_report(struct dm_cli *cli, int argc, char **argv)
+{
+	g_autofree char *since = NULL, *until = NULL, *html = NULL;
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "First day (YYYY-MM-DD)", "DATE" },
+		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "Last day, included (YYYY-MM-DD)", "DATE" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON for scripts", NULL },
+		{ "html", 0, 0, G_OPTION_ARG_FILENAME, &html, "Write a self-contained HTML page", "FILE" },
+		G_OPTION_ENTRY_NULL
+	};
+	gboolean help;
+	if (!dm_cli_parse("--since DATE --until DATE [--json | --html FILE]",
+			  "Tickets opened and resolved per day, arrivals by hour of week and day of month,\n"
+			  "topic, team and language mix, first-response and resolution times in business\n"
+			  "hours (median, p90), share answered within the target, reopen rate,\n"
+			  "acknowledgements suppressed by reason, bounces.",
+			  entries, &argc, &argv, &help))
+		return help ? EX_OK : EX_USAGE;
+	if (!valid_date(since) || !valid_date(until) || strcmp(since, until) > 0 || argc > 1 || (json && html)) {
+		fprintf(stderr, "deskmail: report needs --since and --until as YYYY-MM-DD, since <= until, "
+				"and at most one of --json, --html\n");
+		return EX_USAGE;
+	}
+	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(DmHours) hours = dm_hours_new(cfg->timezone, cfg->opening_hours, (const char *const *) cfg->holidays, &error);
+	if (hours == NULL) {
+		fprintf(stderr, "deskmail: %s: [hours] %s\n", cfg->path, error->message);
+		return EX_CONFIG;
+	}
+	g_autoptr(DmDb) db = NULL;
+	enum dm_status st = dm_cli_connect(cfg, &db);
+	if (st != DM_OK) {
+		fprintf(stderr, "deskmail: cannot connect to the database\n");
+		return dm_cli_exit_code(st);
+	}
+	g_autoptr(DmReport) r = NULL;
+	if ((st = dm_report_build(db, cfg, hours, since, until, &r)) != DM_OK) {
+		fprintf(stderr, "deskmail: report: %s\n", dm_db_error(db));
+		return dm_cli_exit_code(st);
+	}
+	if (json) {
+		g_autofree char *text = dm_report_to_json(r);
+		puts(text);
+	} else if (html) {
+		g_autofree char *page = dm_report_to_html(r);
+		if (!g_file_set_contents(html, page, -1, &error)) {
+			fprintf(stderr, "deskmail: report: %s\n", error->message);
+			return EX_CANTCREAT;
+		}
+		printf("%s written\n", html);
+	} else {
+		dm_report_write_text(r, stdout);
+	}
+	return EX_OK;
+}

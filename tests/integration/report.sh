@@ -1,0 +1,122 @@
+#!/bin/bash
+# report.sh - `deskmail report` on a fixture month with known figures
+# (tests/gen-month.sh), checked number by number; the HTML report opened
+# in a real headless Chromium; and the admin commands on tickets.
+. "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+dm_setup
+
+bash "$TOP_SRCDIR/tests/gen-month.sh" "$T/expected.sh" >"$T/month.sql" || bail "gen-month failed"
+"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f "$T/month.sql" >/dev/null || bail "loading the fixture month failed"
+. "$T/expected.sh"
+
+J=$("$DESKMAIL" report --since 2026-11-01 --until 2026-11-30 --json)
+is "$?" 0 "report --json exits 0"
+is "$(jq -r .tickets <<<"$J")" "$EXP_TICKETS" "tickets opened"
+is "$(jq -r .resolved <<<"$J")" "$EXP_RESOLVED" "tickets resolved"
+is "$(jq -r .reopened <<<"$J")" "$EXP_REOPENED" "tickets reopened"
+is "$(jq -r .reopen_rate <<<"$J")" "$(awk "BEGIN { printf \"%g\", int($EXP_REOPENED / $EXP_RESOLVED * 10000 + 0.5) / 10000 }")" "reopen rate"
+is "$(jq -r .acks_sent <<<"$J")" "$EXP_ACKS" "acknowledgements sent"
+is "$(jq -r '.acks_suppressed["auto-submitted"]' <<<"$J")" "$EXP_SUPPRESSED" "acknowledgements suppressed by reason"
+is "$(jq -r .bounces <<<"$J")" "$EXP_BOUNCES" "bounces"
+is "$(jq -r '[.per_day[].opened] | join(" ")' <<<"$J") " "$EXP_OPENED" "opened per day, all 30 days"
+is "$(jq -r '[.per_day[].resolved] | join(" ")' <<<"$J") " "$EXP_RESOLVED_DAYS" "resolved per day, all 30 days"
+is "$(jq -r '[.per_day[].date] | first + " " + last' <<<"$J")" "2026-11-01 2026-11-30" "per day covers the period"
+is "$(jq -r '[.hour_of_week[][]] | join(" ")' <<<"$J") " "$EXP_WEEK" "arrivals by hour of week, all 168 cells"
+is "$(jq -r '.hour_of_week[0][9]' <<<"$J")" 10 "Monday 09:00 is the peak the desk knows"
+is "$(jq -r '.day_of_month[1] + .day_of_month[2]' <<<"$J")" 13 "the first working days of the month stand out"
+is "$(jq -r '.topics["login-password"]' <<<"$J")" "$EXP_TOPIC_login_password" "topic mix: login-password"
+is "$(jq -r '.topics["hardware-printing"]' <<<"$J")" "$EXP_TOPIC_hardware_printing" "topic mix: hardware-printing"
+is "$(jq -r '.topics["loans-reservations"]' <<<"$J")" "$EXP_TOPIC_loans_reservations" "topic mix: loans-reservations"
+is "$(jq -r '.teams["first-line"]' <<<"$J")" "$EXP_TEAM_first_line" "team mix: first-line"
+is "$(jq -r '.teams["it-support"]' <<<"$J")" "$EXP_TEAM_it_support" "team mix: it-support"
+for l in sl fi hu en; do
+	v=EXP_LANG_$l
+	is "$(jq -r ".languages.$l" <<<"$J")" "${!v}" "language mix: $l"
+done
+is "$(jq -r .first_response_hours.count <<<"$J")" "$EXP_FR_COUNT" "first responses counted"
+is "$(jq -r .first_response_hours.median <<<"$J")" "$EXP_FR_MEDIAN" "first response median, business hours"
+is "$(jq -r .first_response_hours.p90 <<<"$J")" "$EXP_FR_P90" "first response p90, business hours"
+is "$(jq -r .resolution_hours.count <<<"$J")" "$EXP_RS_COUNT" "resolutions counted"
+is "$(jq -r .resolution_hours.median <<<"$J")" "$EXP_RS_MEDIAN" "resolution median, business hours"
+is "$(jq -r .resolution_hours.p90 <<<"$J")" "$EXP_RS_P90" "resolution p90, business hours"
+is "$(jq -r .answered_in_target <<<"$J")" "$EXP_TICKETS" "every ticket answered within the 24 h target"
+is "$(jq -r .answered_in_target_share <<<"$J")" 1 "share answered within the target"
+# A Sunday ticket answered on Monday 10:00 took one business hour, not 24.
+is "$(jq -r '.first_response_hours | .p90 <= 4' <<<"$J")" true "weekend waits do not count as business hours"
+
+# A shorter period counts only its own days.
+J2=$("$DESKMAIL" report --since 2026-11-02 --until 2026-11-02 --json)
+is "$(jq -r .tickets <<<"$J2")" 8 "one day: Monday the 2nd, 8 tickets"
+is "$(jq -r '.per_day | length' <<<"$J2")" 1 "one day: one row per day"
+
+TXT=$("$DESKMAIL" report --since 2026-11-01 --until 2026-11-30)
+is "$?" 0 "plain text report exits 0"
+like "$TXT" "tickets opened +$EXP_TICKETS" "text: tickets opened"
+like "$TXT" 'busiest hour +Mon 09:00-10:00 \(10 tickets\)' "text: the Monday-morning peak is named"
+like "$TXT" "first response +median +$EXP_FR_MEDIAN\\.0 h +p90 +$EXP_FR_P90\\.0 h" "text: response times"
+"$DESKMAIL" report --since 2026-11-30 --until 2026-11-01 >/dev/null 2>&1
+is "$?" 64 "since after until: usage error"
+"$DESKMAIL" report --since yesterday --until 2026-11-01 >/dev/null 2>&1
+is "$?" 64 "a date that is not YYYY-MM-DD: usage error"
+
+# --- the HTML report in a real headless browser
+OUT=$("$DESKMAIL" report --since 2026-11-01 --until 2026-11-30 --html "$T/report.html")
+is "$?" 0 "report --html exits 0"
+ok "$(grep -q -E '<(script|link|img)[ >]' "$T/report.html"; [ $? != 0 ]; echo $?)" "the page is self-contained (no scripts, links or images)"
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+ok "$([ -n "$CHROME" ]; echo $?)" "chromium is installed (scripts/install-deps)"
+chrome() {
+	"$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$T/chrome" --enable-logging=stderr --v=0 "$@"
+}
+chrome --dump-dom "file://$T/report.html" >"$T/dom.html" 2>"$T/chrome.log"
+is "$?" 0 "chromium renders the page"
+is "$(grep -c 'CONSOLE' "$T/chrome.log")" 0 "no console messages or errors"
+dom=$(cat "$T/dom.html")
+count() { grep -o "$1" <<<"$dom" | wc -l; }
+is "$(count '<rect class="cell"')" 168 "heatmap: 7 x 24 cells"
+is "$(count '<rect class="bar a" data-value="[0-9]*" x="[0-9.]*" y="[0-9.]*" width="[0-9.]*" height="[0-9.]*"><title>2026-11')" 30 "daily chart: 30 'opened' bars"
+is "$(count '<rect class="bar b"')" 30 "daily chart: 30 'resolved' bars"
+is "$(count '<rect class="bar a topic"')" 3 "topic chart: 3 bars"
+is "$(count '<title>[^<]*: [0-9]* tickets</title>')" $((8 + 31)) "response-time distribution (8 buckets) and day-of-month chart (31 days)"
+is "$(grep -o 'data-day="0" data-hour="9" data-value="[0-9]*"' <<<"$dom" | sed 's/.*value="//; s/"//')" 10 "the heatmap cell of Monday 09:00 holds 10"
+chrome --screenshot="$T/report.png" --window-size=1280,2600 "file://$T/report.html" >/dev/null 2>>"$T/chrome.log"
+ok "$([ -s "$T/report.png" ] && [ "$(stat -c %s "$T/report.png")" -gt 20000 ]; echo $?)" "a screenshot is taken"
+[ -n "${DM_REPORT_SCREENSHOT:-}" ] && cp "$T/report.png" "$DM_REPORT_SCREENSHOT"
+
+# --- the admin commands on the fixture tickets
+OUT=$(COLUMNS=100 "$DESKMAIL" ticket list --topic hardware-printing --limit 5); RC=$?
+is "$RC" 0 "ticket list exits 0"
+is "$(tail -n +2 <<<"$OUT" | wc -l)" 5 "ticket list --limit 5"
+is "$(tail -n +2 <<<"$OUT" | awk '{print $4}' | sort -u)" hardware-printing "ticket list --topic filters"
+is "$(awk '{ if (length($0) > 100) n++ } END { print n + 0 }' <<<"$OUT")" 0 "ticket list fits a 100-column terminal"
+OUT=$("$DESKMAIL" ticket list --team it-support --since 2026-11-30 --status open)
+is "$(tail -n +2 <<<"$OUT" | wc -l)" "$(pg_sql "SELECT count(*) FROM tickets t JOIN teams m ON m.id = t.team_id WHERE m.name = 'it-support' AND t.status = 'open' AND (t.created_at AT TIME ZONE 'Europe/Ljubljana')::date >= '2026-11-30'")" \
+	"ticket list --team --since --status"
+"$DESKMAIL" agent add ana.agent@example.org --name "Ana Agent" --team first-line >/dev/null
+OUT=$("$DESKMAIL" ticket set 2 status=pending priority=urgent topic=training assign=ana.agent@example.org); RC=$?
+is "$RC" 0 "ticket set exits 0"
+is "$(pg_sql "SELECT status || ' ' || priority || ' ' || topic FROM tickets WHERE id = 2")" "pending urgent training" "ticket set changes the fields"
+user=$(id -un)
+is "$(pg_sql "SELECT string_agg(kind || ':' || coalesce(old_value, '-') || '>' || new_value, ' ' ORDER BY id) FROM events WHERE ticket_id = 2 AND actor = 'cli:$user'")" \
+	"status:open>pending priority:normal>urgent topic:hardware-printing>training assign:->ana.agent@example.org" \
+	"ticket set records events with the actor cli:USER"
+"$DESKMAIL" ticket set 2 status=bogus >/dev/null 2>&1
+is "$?" 64 "ticket set with a bad value: usage error"
+is "$(pg_sql "SELECT status FROM tickets WHERE id = 2")" pending "... and nothing changed"
+"$DESKMAIL" ticket set 99999 status=open >/dev/null 2>&1
+is "$?" 66 "ticket set on a missing ticket: exit 66"
+OUT=$("$DESKMAIL" ticket show 1); RC=$?
+is "$RC" 0 "ticket show exits 0"
+like "$OUT" '^\[Support #1\] Fixture 0$' "ticket show: the tag and subject"
+like "$OUT" 'status:? open|status open' "ticket show: the facts"
+like "$OUT" -- '-- status by agent@example\.org: open -> resolved' "ticket show: the events in order"
+"$DESKMAIL" ticket show 99999 >/dev/null 2>&1
+is "$?" 66 "ticket show on a missing ticket: exit 66"
+OUT=$("$DESKMAIL" contact show Fixture@Example.SI); RC=$?
+is "$RC" 0 "contact show exits 0"
+like "$OUT" '^fixture@example\.si \(Fixture\)' "contact show: address and name"
+is "$(grep -c ' requester ' <<<"$OUT")" 50 "contact show: the tickets (newest 50)"
+
+tap_done

@@ -1,0 +1,629 @@
+/* test-quote.c - unit tests for reply and forward stripping (src/quote.h).
+ *
+ * The reply corpus is tests/data/replies/NAME.txt, a reply body as the
+ * parser gives it, with NAME.expected, exactly what must be relayed (one
+ * line end at the end of the file is not part of it, so an empty file
+ * expects "").  Every pair found becomes one test, so a new fixture needs
+ * no code; a NAME.txt without its NAME.expected fails, so a forgotten
+ * file cannot pass silently.  The fwd-*.txt files are forwards, checked
+ * by the table below.  Every output is also checked for what quote.h
+ * promises of any output (valid UTF-8, no blank line at either end or
+ * twice in a row, no blanks at a line end) and for being a fixed point:
+ * stripping it again changes nothing.
+ *
+ * Then tables for dm_quote_is_header_line(), edge cases (NULL, empty,
+ * only a quote, CRLF, invalid UTF-8, upper-case markers), and texts of
+ * a megabyte in the shapes that would be quadratic in a careless
+ * implementation.  Those only check the result: a quadratic algorithm
+ * shows up as a test run that takes minutes, never as a flaky timing
+ * assertion. */
+#include "dm-autoconf.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "quote.h"
+
+#ifndef DM_TEST_DATA_DIR
+#define DM_TEST_DATA_DIR "tests/data"
+#endif
+
+#define REPLIES_DIR DM_TEST_DATA_DIR "/replies"
+
+/* The brief asks for at least this many reply pairs; fewer means the
+ * directory was not found or fixtures went missing. */
+#define MIN_REPLY_FIXTURES 20
+
+#define MEGABYTE (1024 * 1024)
+
+/* The markers as a desk with sl, fi and hu notifications configures them. */
+static const char *const markers[] = {
+	"##- Odgovorite nad to črto / Reply above this line -##",
+	"##- Vastaa tämän rivin yläpuolelle / Reply above this line -##",
+	"##- Válaszoljon e sor fölé / Reply above this line -##",
+	"##- Reply above this line -##",
+	NULL,
+};
+
+/* What every result of dm_quote_strip() must be. */
+static void
+check_output(const char *out)
+{
+	assert_non_null(out);
+	assert_true(g_utf8_validate(out, -1, NULL));
+	if (*out == '\0')
+		return;
+	assert_true(out[0] != '\n');
+	assert_true(out[strlen(out) - 1] != '\n');
+	assert_null(strstr(out, "\n\n\n"));
+	assert_null(strstr(out, " \n"));
+	assert_null(strstr(out, "\t\n"));
+	assert_true(!g_str_has_suffix(out, " ") && !g_str_has_suffix(out, "\t"));
+}
+
+/* Strip TEXT with the desk's markers, check the result's form and that
+ * it is a fixed point.  Caller frees with g_free. */
+static char *
+strip_checked(const char *text)
+{
+	char *out = dm_quote_strip(text, markers);
+	char *again;
+
+	check_output(out);
+	again = dm_quote_strip(out, markers);
+	assert_string_equal(again, out);
+	g_free(again);
+	return out;
+}
+
+static char *
+read_fixture(const char *name, const char *suffix)
+{
+	char *path = g_strdup_printf("%s/%s%s", REPLIES_DIR, name, suffix);
+	char *data = NULL;
+	GError *error = NULL;
+
+	if (!g_file_get_contents(path, &data, NULL, &error)) {
+		print_error("%s: %s\n", path, error->message);
+		g_error_free(error);
+		g_free(path);
+		fail();
+	}
+	g_free(path);
+	return data;
+}
+
+/* ---- The reply corpus. */
+
+static void
+test_reply_fixture(void **state)
+{
+	const char *name = *state;
+	char *text = read_fixture(name, ".txt");
+	char *want = read_fixture(name, ".expected");
+	gsize len = strlen(want);
+	char *out;
+
+	if (len > 0 && want[len - 1] == '\n')
+		want[len - 1] = '\0';
+	out = strip_checked(text);
+	assert_string_equal(out, want);
+	g_free(out);
+	g_free(want);
+	g_free(text);
+}
+
+/* Qsort-style comparison for g_ptr_array_sort, which passes pointers to
+ * the elements. */
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The names (without .txt) of the reply fixtures, sorted.  Caller frees
+ * with g_ptr_array_unref. */
+static GPtrArray *
+list_reply_fixtures(void)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GDir *dir = g_dir_open(REPLIES_DIR, 0, NULL);
+	const char *entry;
+
+	if (!dir)
+		return names;
+	while ((entry = g_dir_read_name(dir)) != NULL)
+		if (g_str_has_suffix(entry, ".txt") && !g_str_has_prefix(entry, "fwd-"))
+			g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 4));
+	g_dir_close(dir);
+	g_ptr_array_sort(names, compare_names);
+	return names;
+}
+
+static GPtrArray *fixture_names;
+
+static void
+test_fixture_count(void **state G_GNUC_UNUSED)
+{
+	if (fixture_names->len < MIN_REPLY_FIXTURES)
+		print_error("only %u reply fixtures in %s\n", fixture_names->len, REPLIES_DIR);
+	assert_true(fixture_names->len >= MIN_REPLY_FIXTURES);
+}
+
+/* ---- dm_quote_is_header_line(). */
+
+struct header_case {
+	const char *line;
+	gboolean want;
+};
+
+static const struct header_case header_cases[] = {
+	/* English: Thunderbird, Gmail, Apple, Outlook for Mac, mutt. */
+	{ "On Tue, 24 Nov 2026 at 10:00, Ana <ana@example.com> wrote:", TRUE },
+	{ "On 24/11/2026 10:00, Ana Novak wrote:", TRUE },
+	{ "On 24 Nov 2026, at 10:00, Ana <ana@example.com> wrote:", TRUE },
+	{ "On Tue, Nov 24, 2026 at 10:00\u202fAM Ana Novak <ana@example.com> wrote:", TRUE },
+	{ "On 24/11/2026, 10:00, \"Ana Novak\" <ana@example.com> wrote:", TRUE },
+	{ "Ana Novak <ana@example.com> wrote:", TRUE },
+	{ "Ana Novak wrote on 24/11/2026 10:00:", TRUE },
+	{ "ON 24/11/2026 10:00, ANA NOVAK WROTE:", TRUE },
+	{ "\u00a0 On 24/11/2026 10:00, Ana wrote:\u00a0", TRUE },
+	{ "* Ana Novak <ana@example.com> [2026-11-24 10:00]:", TRUE },
+	/* Slovenian: Thunderbird, Gmail, Apple. */
+	{ "Dne 24. 11. 2026 ob 10:00 je Ana Novak napisal:", TRUE },
+	{ "Dne 24. 11. 2026 ob 10:00 je Ana Novak napisal(a):", TRUE },
+	{ "V tor., 24. nov. 2026 ob 10:00 je oseba Ana Novak <ana@example.com> napisala:", TRUE },
+	{ "24. nov. 2026 ob 10:00 je Ana <ana@example.com> napisal(a):", TRUE },
+	/* Finnish: Gmail, Apple, Thunderbird. */
+	{ "Ana Novak <ana@example.com> kirjoitti ti 24.11.2026 klo 10.00:", TRUE },
+	{ "24.11.2026 kello 10.00, Ana <ana@example.com> kirjoitti:", TRUE },
+	{ "Ana Novak kirjoitti 24.11.2026 klo 10.00:", TRUE },
+	/* Hungarian: Gmail, Thunderbird, Apple; the last with a decomposed í. */
+	{ "Ana <ana@example.com> ezt írta (időpont: 2026. nov. 24., K, 10:00):", TRUE },
+	{ "2026. 11. 24. 10:00 keltezéssel, Ana Novak írta:", TRUE },
+	{ "2026. nov. 24. dátummal, 10:00 időpontban Ana <ana@example.com> írta:", TRUE },
+	{ "Ana <ana@example.com> ezt i\u0301rta (időpont: 2026. nov. 24., K, 10:00):", TRUE },
+	/* Outlook's separators. */
+	{ "-----Original Message-----", TRUE },
+	{ "  -----ORIGINAL MESSAGE-----  ", TRUE },
+	{ "-------- Original Message --------", TRUE },
+	{ "-----Izvirno sporočilo-----", TRUE },
+	{ "-----Alkuperäinen viesti-----", TRUE },
+	{ "-----Eredeti üzenet-----", TRUE },
+
+	/* Prose that ends in the verb without a date, time or address is
+	 * the agent's: only the clients' forms carry one of those. */
+	{ "This is what the customer wrote:", FALSE },
+	{ "Ana wrote:", FALSE },
+	{ "On Monday the customer wrote:", FALSE },
+	{ "Stranka je napisala:", FALSE },
+	{ "Asiakas kirjoitti:", FALSE },
+	{ "Az ügyfél ezt írta:", FALSE },
+	/* "leírta" (wrote down) is not "írta". */
+	{ "Az ügyfél 2026-ban leírta:", FALSE },
+	/* The verb must end the line (en, sl). */
+	{ "On 24/11/2026 10:00, Ana wrote: see below", FALSE },
+	{ "On 24/11/2026 10:00, Ana wrote", FALSE },
+	/* Quoted headers belong to the quote. */
+	{ "> On 24/11/2026 10:00, Ana wrote:", FALSE },
+	/* One field line is not Outlook's block. */
+	{ "From: Ana <ana@example.com>", FALSE },
+	{ "Sent: Tuesday, November 24, 2026 10:00 AM", FALSE },
+	/* Forward separators are not reply headers. */
+	{ "---------- Forwarded message ---------", FALSE },
+	{ "Begin forwarded message:", FALSE },
+	{ "-- ", FALSE },
+	{ "--", FALSE },
+	{ "-----", FALSE },
+	{ "-----Something else-----", FALSE },
+	{ "Sent from my iPhone", FALSE },
+	{ "", FALSE },
+	{ "   ", FALSE },
+	{ "Hello", FALSE },
+};
+
+static void
+test_header_lines(void **state G_GNUC_UNUSED)
+{
+	gboolean failed = FALSE;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(header_cases); i++) {
+		gboolean got = dm_quote_is_header_line(header_cases[i].line);
+
+		if (got != header_cases[i].want) {
+			print_error("\"%s\": got %d, want %d\n", header_cases[i].line, got,
+				    header_cases[i].want);
+			failed = TRUE;
+		}
+	}
+	assert_false(failed);
+}
+
+static void
+test_header_line_edges(void **state G_GNUC_UNUSED)
+{
+	GString *longline = g_string_new("On 24/11/2026 10:00, ");
+
+	assert_false(dm_quote_is_header_line(NULL));
+	/* Invalid UTF-8 is read, not trusted. */
+	assert_true(dm_quote_is_header_line("On 24/11/2026 10:00, \xff\xfe Ana wrote:"));
+	assert_false(dm_quote_is_header_line("\xff\xfe\xfd"));
+	/* A paragraph (one line after HTML conversion) is never a header. */
+	while (longline->len < 600)
+		g_string_append(longline, "and then the customer said something more ");
+	g_string_append(longline, "wrote:");
+	assert_false(dm_quote_is_header_line(longline->str));
+	g_string_free(longline, TRUE);
+}
+
+/* ---- Edge cases of dm_quote_strip(). */
+
+struct strip_case {
+	const char *name;
+	const char *text;
+	const char *const *markers;
+	const char *want;
+};
+
+static const char *const no_markers[] = { NULL };
+static const char *const empty_markers[] = { "", "   ", NULL };
+static const char *const upper_marker[] = { "##- ODGOVORITE NAD TO ČRTO", NULL };
+
+static const struct strip_case strip_cases[] = {
+	{ "NULL text", NULL, markers, "" },
+	{ "empty text", "", markers, "" },
+	{ "blank lines only", "\n \n\t\n\u00a0\n", markers, "" },
+	{ "only a quote", "> one\n> two\n", markers, "" },
+	{ "only a header and a quote", "On 24/11/2026 10:00, Ana wrote:\n> one\n", markers, "" },
+	{ "only a marker", "##- Reply above this line -##\nold text\n", markers, "" },
+	{ "no line end", "just this", markers, "just this" },
+	{ "CRLF line ends", "Answer.\r\n\r\nOn 24/11/2026 10:00, Ana wrote:\r\n> q\r\n", markers,
+	  "Answer." },
+	{ "invalid UTF-8 replaced", "Ans\xffwer.\n", markers, "Ans\xef\xbf\xbdwer." },
+	{ "NULL markers", "Answer.\n##- Reply above this line -##\n", NULL,
+	  "Answer.\n##- Reply above this line -##" },
+	{ "no markers", "Answer.\n##- Reply above this line -##\n", no_markers,
+	  "Answer.\n##- Reply above this line -##" },
+	{ "empty markers match nothing", "Answer.\nMore.\n", empty_markers, "Answer.\nMore." },
+	{ "marker in another case", "Odgovor.\n##- odgovorite nad to črto / Reply above -##\nstaro\n",
+	  upper_marker, "Odgovor." },
+	{ "marker inside a longer line", "Answer.\n> >> ##- Reply above this line -## <<\n\nBelow.\n",
+	  markers, "Answer.\n\nBelow." },
+	{ "unquoted marker ends even inline answers",
+	  "On 24/11/2026 10:00, Ana wrote:\n> q\n\nAnswer.\n##- Reply above this line -##\nAfter.\n",
+	  markers, "Answer." },
+	{ "signature delimiter without blank", "Answer.\n--\nAna\n", markers, "Answer." },
+	{ "dashes in prose are not a signature", "Answer -- really.\n---\nMore.\n", markers,
+	  "Answer -- really.\n---\nMore." },
+	{ "separator left at the end", "Answer.\n\n__________\n-----\n", markers, "Answer." },
+	{ "quoted runs leave one blank line", "A1.\n> q\nA2.\n", markers, "A1.\n\nA2." },
+	{ "indentation kept", "Steps:\n    run it\n\ttab\n", markers, "Steps:\n    run it\n\ttab" },
+	{ "header without a following line", "Answer.\nOn 24/11/2026 10:00, Ana wrote:", markers,
+	  "Answer." },
+	{ "two field lines without a sender or date are prose",
+	  "To: everyone on the list\nCc: the managers\nThanks.\n", markers,
+	  "To: everyone on the list\nCc: the managers\nThanks." },
+	{ "a sender and a recipient alone are prose",
+	  "From: the logs\nTo: the vendor it goes\nThanks.\n", markers,
+	  "From: the logs\nTo: the vendor it goes\nThanks." },
+	{ "Outlook block with blank lines between fields",
+	  "Answer.\n\nFrom: Help <h@example.com>\n\nSent: Tuesday 10:00\n\nold\n", markers,
+	  "Answer." },
+	{ "bold field names", "Answer.\n\n*From:* Help <h@example.com>\n*Sent:* Tuesday 10:00\nold\n",
+	  markers, "Answer." },
+	{ "mobile signature in the middle is dropped", "One.\nSent from my iPhone\nTwo.\n", markers,
+	  "One.\nTwo." },
+	{ "long line starting like a mobile signature is prose",
+	  "Sent from my iPhone the photos did not arrive, please send them again by mail.\n",
+	  markers,
+	  "Sent from my iPhone the photos did not arrive, please send them again by mail." },
+};
+
+static void
+test_strip_case(void **state)
+{
+	const struct strip_case *c = *state;
+	char *out = dm_quote_strip(c->text, c->markers);
+
+	check_output(out);
+	assert_string_equal(out, c->want);
+	g_free(out);
+}
+
+/* ---- Forwards. */
+
+struct forward_case {
+	const char *file; /* in tests/data/replies */
+	const char *addr;
+	const char *name;
+	const char *subject;
+	const char *body;
+};
+
+static const struct forward_case forward_cases[] = {
+	{ "fwd-gmail", "marko.kranjc@example.com", "Marko Kranjc", "Printer prints blank pages",
+	  "Hi Ana,\n\nthe printer on the 2nd floor prints blank pages.\n\nMarko" },
+	{ "fwd-apple", "marko@example.com", "Novak, Marko", "VPN keeps disconnecting",
+	  "Hi,\n\nthe VPN drops every ten minutes.\n\nMarko" },
+	{ "fwd-thunderbird", "mojca.kralj@example.si", "Mojca Kralj", "Re: Invoice 2026-117 missing",
+	  "Hello,\n\ninvoice 2026-117 is missing from the portal.\n\n"
+	  "> On 20/11/2026 you wrote:\n> > We sent it.\n\nMojca" },
+	{ "fwd-thunderbird-original", "tom@example.com", "", "Keyboard broken",
+	  "The space bar sticks." },
+	{ "fwd-outlook", "tom.smith@example.com", "Tom Smith",
+	  "Projector in room 3 does not turn on",
+	  "Hi Jane,\n\nthe projector in room 3 does not turn on.\n\nTom" },
+	{ "fwd-outlook-html", "tom@example.com", "Tom Smith", "Projector",
+	  "Hi Jane, the projector is broken." },
+	{ "fwd-outlook-original", "tom@example.com", "Tom Smith", "Mouse", "My mouse is gone." },
+	{ "fwd-outlook-sl", "zan.ceh@example.si", "Žan Čeh", "Geslo ne deluje",
+	  "Geslo ne deluje več." },
+	{ "fwd-sl", "mojca.kralj@example.si", "Mojca Kralj", "Težava s tiskalnikom – črna stran",
+	  "Pozdravljeni,\n\ntiskalnik tiska samo črne strani.\n\nLp, Mojca" },
+	{ "fwd-hu", "eva.kovacs@example.hu", "Kovács Éva", "Árvíztűrő tükörfúrógép nem működik",
+	  "Jó napot!\n\nA gép nem indul el.\n\nÉva" },
+	{ "fwd-fi", "sari.maki@example.fi", "Sari Mäki", "Näyttö välkkyy",
+	  "Hei,\n\nnäyttö välkkyy jatkuvasti.\n\nSari" },
+};
+
+static void
+test_forward_case(void **state)
+{
+	const struct forward_case *c = *state;
+	char *text = read_fixture(c->file, ".txt");
+	char *addr, *name, *subject, *body;
+
+	assert_true(dm_quote_find_forward(text, &addr, &name, &subject, &body));
+	assert_string_equal(addr, c->addr);
+	assert_string_equal(name, c->name);
+	assert_string_equal(subject, c->subject);
+	assert_string_equal(body, c->body);
+	g_free(addr);
+	g_free(name);
+	g_free(subject);
+	g_free(body);
+	g_free(text);
+}
+
+static void
+test_forward_absent(void **state G_GNUC_UNUSED)
+{
+	static const char *const texts[] = {
+		"",
+		"Just a note.\n",
+		"Answer.\n\nOn 24/11/2026 10:00, Ana wrote:\n> q\n",
+		/* A reply's Outlook block has no subject here: not a forward. */
+		"Answer.\n\nFrom: Help <h@example.com>\nSent: Tuesday 10:00\n\nold\n",
+		"From: the logs\nTo: the vendor\n",
+	};
+	char *addr = (char *) "x", *name = (char *) "x", *subject = (char *) "x", *body = (char *) "x";
+
+	assert_false(dm_quote_find_forward(NULL, &addr, &name, &subject, &body));
+	assert_null(addr);
+	assert_null(name);
+	assert_null(subject);
+	assert_null(body);
+	for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
+		assert_false(dm_quote_find_forward(texts[i], &addr, &name, &subject, &body));
+		assert_null(addr);
+		assert_null(body);
+	}
+}
+
+static void
+test_forward_edges(void **state G_GNUC_UNUSED)
+{
+	char *addr, *name, *subject, *body;
+
+	/* Only the fields asked for. */
+	assert_true(dm_quote_find_forward(
+		"---------- Forwarded message ---------\nFrom: <ANA@Example.COM>\n\nHi\n", &addr,
+		NULL, NULL, NULL));
+	assert_string_equal(addr, "ana@example.com");
+	g_free(addr);
+
+	/* A separator with nothing after it, and a sender without an address. */
+	assert_true(dm_quote_find_forward("Begin forwarded message:\n", &addr, &name, &subject,
+					  &body));
+	assert_string_equal(addr, "");
+	assert_string_equal(name, "");
+	assert_string_equal(subject, "");
+	assert_string_equal(body, "");
+	g_free(addr);
+	g_free(name);
+	g_free(subject);
+	g_free(body);
+
+	assert_true(dm_quote_find_forward("-------- Forwarded Message --------\n"
+					  "From: Ana Novak\nSubject: x\n\nbody\n",
+					  &addr, &name, &subject, &body));
+	assert_string_equal(addr, "");
+	assert_string_equal(name, "Ana Novak");
+	assert_string_equal(body, "body");
+	g_free(addr);
+	g_free(name);
+	g_free(subject);
+	g_free(body);
+
+	/* An implausible address is no address. */
+	assert_true(dm_quote_find_forward("---------- Forwarded message ---------\n"
+					  "From: Ana <ana@@example>\n\nbody\n",
+					  &addr, &name, NULL, NULL));
+	assert_string_equal(addr, "");
+	assert_string_equal(name, "Ana");
+	g_free(addr);
+	g_free(name);
+
+	/* "ana@x (Ana Novak)", the old form. */
+	assert_true(dm_quote_find_forward("---------- Forwarded message ---------\n"
+					  "From: ana@example.com (Ana Novak)\n\nbody\n",
+					  &addr, &name, NULL, NULL));
+	assert_string_equal(addr, "ana@example.com");
+	assert_string_equal(name, "Ana Novak");
+	g_free(addr);
+	g_free(name);
+
+	/* A reply is not a forward, whatever its quote header. */
+	char *reply = read_fixture("thunderbird-en-top", ".txt");
+	assert_false(dm_quote_find_forward(reply, &addr, &name, &subject, &body));
+	g_free(reply);
+}
+
+/* ---- A megabyte in the shapes that could be quadratic. */
+
+static void
+test_megabyte_agent_text(void **state G_GNUC_UNUSED)
+{
+	GString *text = g_string_new(NULL), *want = g_string_new(NULL);
+	char *out;
+
+	for (int i = 0; text->len < MEGABYTE; i++) {
+		g_string_append_printf(text, "Line %d of a very long answer.\n", i);
+		g_string_append_printf(want, "%sLine %d of a very long answer.", i ? "\n" : "", i);
+	}
+	g_string_append(text, "\nOn 24/11/2026 10:00, Help Desk wrote:\n> ##- Reply above this line -##\n");
+	out = dm_quote_strip(text->str, markers);
+	assert_string_equal(out, want->str);
+	g_free(out);
+	g_string_free(text, TRUE);
+	g_string_free(want, TRUE);
+}
+
+static void
+test_megabyte_one_line(void **state G_GNUC_UNUSED)
+{
+	char *text = g_strnfill(MEGABYTE, 'a');
+	char *out = dm_quote_strip(text, markers);
+	char *addr;
+
+	assert_string_equal(out, text);
+	assert_false(dm_quote_find_forward(text, &addr, NULL, NULL, NULL));
+	g_free(out);
+	g_free(text);
+}
+
+/* Headers, quotes and answers alternating: every header looks ahead. */
+static void
+test_megabyte_inline_answers(void **state G_GNUC_UNUSED)
+{
+	GString *text = g_string_new(NULL);
+	char *out;
+	gsize answers = 0;
+
+	while (text->len < MEGABYTE) {
+		g_string_append(text, "On 24/11/2026 10:00, Help Desk wrote:\n> question\nanswer\n");
+		answers++;
+	}
+	out = dm_quote_strip(text->str, markers);
+	check_output(out);
+	assert_int_equal(strlen(out), answers * strlen("answer\n\n") - 2);
+	g_free(out);
+	g_string_free(text, TRUE);
+}
+
+/* A megabyte of blank lines between a header and its quote, and of field
+ * lines that never make a block: the look-aheads must not restart. */
+static void
+test_megabyte_lookahead(void **state G_GNUC_UNUSED)
+{
+	GString *text = g_string_new("Answer.\nOn 24/11/2026 10:00, Help Desk wrote:\n");
+	char *out, *addr;
+
+	while (text->len < MEGABYTE)
+		g_string_append(text, "\n");
+	g_string_append(text, "> q\nBelow.\n");
+	out = dm_quote_strip(text->str, markers);
+	assert_string_equal(out, "Answer.\n\nBelow.");
+	g_free(out);
+
+	g_string_truncate(text, 0);
+	while (text->len < MEGABYTE)
+		g_string_append(text, "To: x\nCc: y\n\n");
+	out = dm_quote_strip(text->str, markers);
+	check_output(out);
+	assert_true(g_str_has_prefix(out, "To: x\nCc: y\n\nTo: x"));
+	g_free(out);
+	assert_false(dm_quote_find_forward(text->str, &addr, NULL, NULL, NULL));
+
+	g_string_truncate(text, 0);
+	while (text->len < MEGABYTE)
+		g_string_append(text, "> quoted line that goes on\n");
+	out = dm_quote_strip(text->str, markers);
+	assert_string_equal(out, "");
+	g_free(out);
+	g_string_free(text, TRUE);
+}
+
+/* A forward with a megabyte of text. */
+static void
+test_megabyte_forward(void **state G_GNUC_UNUSED)
+{
+	GString *text = g_string_new("---------- Forwarded message ---------\n"
+				     "From: Ana <ana@example.com>\nSubject: big\n\n");
+	char *addr, *body;
+	gsize body_start = text->len;
+
+	while (text->len < MEGABYTE)
+		g_string_append(text, "> x\n");
+	assert_true(dm_quote_find_forward(text->str, &addr, NULL, NULL, &body));
+	assert_string_equal(addr, "ana@example.com");
+	assert_int_equal(strlen(body), text->len - body_start - 1);
+	g_free(addr);
+	g_free(body);
+	g_string_free(text, TRUE);
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_fixture_count),
+		cmocka_unit_test(test_header_lines),
+		cmocka_unit_test(test_header_line_edges),
+		cmocka_unit_test(test_forward_absent),
+		cmocka_unit_test(test_forward_edges),
+		cmocka_unit_test(test_megabyte_agent_text),
+		cmocka_unit_test(test_megabyte_one_line),
+		cmocka_unit_test(test_megabyte_inline_answers),
+		cmocka_unit_test(test_megabyte_lookahead),
+		cmocka_unit_test(test_megabyte_forward),
+	};
+	gsize n_fixtures, n_strip = G_N_ELEMENTS(strip_cases), n_fwd = G_N_ELEMENTS(forward_cases);
+	gsize n, k = 0;
+	struct CMUnitTest *tests;
+	int failed;
+
+	fixture_names = list_reply_fixtures();
+	n_fixtures = fixture_names->len;
+	n = n_fixtures + n_strip + n_fwd + G_N_ELEMENTS(fixed);
+	tests = g_new0(struct CMUnitTest, n);
+
+	/* One test per fixture and per table row, named after it. */
+	for (gsize i = 0; i < n_fixtures; i++, k++) {
+		tests[k].name = g_ptr_array_index(fixture_names, i);
+		tests[k].test_func = test_reply_fixture;
+		tests[k].initial_state = g_ptr_array_index(fixture_names, i);
+	}
+	for (gsize i = 0; i < n_strip; i++, k++) {
+		tests[k].name = strip_cases[i].name;
+		tests[k].test_func = test_strip_case;
+		tests[k].initial_state = (void *) &strip_cases[i];
+	}
+	for (gsize i = 0; i < n_fwd; i++, k++) {
+		tests[k].name = forward_cases[i].file;
+		tests[k].test_func = test_forward_case;
+		tests[k].initial_state = (void *) &forward_cases[i];
+	}
+	memcpy(tests + k, fixed, sizeof fixed);
+
+	failed = _cmocka_run_group_tests("quote", tests, n, NULL, NULL);
+	g_free(tests);
+	g_ptr_array_unref(fixture_names);
+	return failed;
+}
