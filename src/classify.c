@@ -34,11 +34,13 @@ struct tuning {
 	int stopwords;
 	int digits;
 	int prefix;     /* emit prefix tokens of this many chars (0: off) */
+	int ngram;      /* emit in-word n-grams (0: off) */
+	double entropy; /* weight tokens by 1 - H/log C to this power (0: off) */
 	int complement;
 	int docnorm;
 	double temperature;
 };
-static struct tuning tuning = { 0, 1, 0, 0, 0, 0, 1.0 };
+static struct tuning tuning = { 0, 1, 0, 0, 0, 0, 0, 0, 1.0 };
 static gsize tuning_once;
 
 static void
@@ -54,6 +56,10 @@ tuning_init(void)
 			tuning.digits = atoi(v);
 		if ((v = g_getenv("DMX_PREFIX")))
 			tuning.prefix = atoi(v);
+		if ((v = g_getenv("DMX_NGRAM")))
+			tuning.ngram = atoi(v);
+		if ((v = g_getenv("DMX_ENTROPY")))
+			tuning.entropy = g_ascii_strtod(v, NULL);
 		if ((v = g_getenv("DMX_CNB")))
 			tuning.complement = atoi(v);
 		if ((v = g_getenv("DMX_DOCNORM")))
@@ -382,6 +388,16 @@ emit_word(struct tokenizer *t, const char *raw, size_t raw_len)
 		add_token(t->f, buf, t->weight);
 	}
 
+	if (tuning.ngram > 0) {
+		glong nch = g_utf8_strlen(folded, -1);
+		for (glong i = 0; i + tuning.ngram <= nch && nch > tuning.ngram; i++) {
+			char buf[DM_CLASSIFY_TOKEN_MAX + 8];
+			const char *a = g_utf8_offset_to_pointer(folded, i);
+			const char *b = g_utf8_offset_to_pointer(a, tuning.ngram);
+			g_snprintf(buf, sizeof buf, "#%.*s", (int) (b - a), a);
+			add_token(t->f, buf, t->weight * 0.3);
+		}
+	}
 	if (t->slovenian) {
 		char buf[DM_CLASSIFY_TOKEN_MAX + 1];
 		g_strlcpy(buf, folded, sizeof buf);
@@ -745,6 +761,16 @@ score(const struct dm_nb_model *m, const struct dm_features *f, double *scores, 
 		known[i] = TRUE;
 		n_known++;
 		double w = g_array_index(f->weights, double, i);
+		if (tuning.entropy > 0) {
+			double h = 0, z = 0;
+			for (guint c = 0; c < n; c++)
+				z += (counts[c] + m->alpha) / (m->totals[c] + m->alpha * vocab);
+			for (guint c = 0; c < n; c++) {
+				double p = (counts[c] + m->alpha) / (m->totals[c] + m->alpha * vocab) / z;
+				h -= p * log(p);
+			}
+			w *= pow(1.0 - h / log(n), tuning.entropy);
+		}
 		for (guint c = 0; c < n; c++) {
 			double k = tuning.complement ? sum - counts[c] : counts[c];
 			double lp = log(k + m->alpha) - denominator[c];
