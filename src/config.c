@@ -386,6 +386,17 @@ dm_config_load(const char *path, GError **error)
 	}
 	if (!load_secret(cfg, path, error))
 		return NULL;
+	/* A password in the file: the file must not be readable by others. */
+	{
+		struct stat st;
+		g_autofree char *lower = g_ascii_strdown(cfg->conninfo, -1);
+		if (strstr(lower, "password") && stat(path, &st) == 0 && (st.st_mode & S_IROTH)) {
+			g_set_error(error, DM_CONFIG_ERROR, 0,
+				    "%s: [database] conninfo: holds a password but the file is readable by others "
+				    "(chmod o-r, or use ~/.pgpass)", path);
+			return NULL;
+		}
+	}
 	if (cfg->charset_fallback[0] == NULL) {
 		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [deliver] charset_fallback: the list is empty",
 			    path);
