@@ -24,7 +24,10 @@ BEGIN
         GRANT SELECT ON schema_migrations, agents TO deskmail_deliver;
         GRANT SELECT, INSERT ON teams, messages, message_refs, raw_messages, attachments,
               events, ack_log, participants TO deskmail_deliver;
-        GRANT SELECT, INSERT, UPDATE ON tickets, contacts, outbox TO deskmail_deliver;
+        GRANT SELECT, INSERT, UPDATE ON tickets, contacts TO deskmail_deliver;
+        -- Queued mail can be marked sent or retried, never rewritten.
+        GRANT SELECT, INSERT ON outbox TO deskmail_deliver;
+        GRANT UPDATE (status, attempts, next_attempt_at, last_error, sent_at) ON outbox TO deskmail_deliver;
         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO deskmail_deliver;
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'deskmail_admin') THEN

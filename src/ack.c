@@ -27,6 +27,20 @@ dm_ack_variables(const struct dm_config *cfg, const struct dm_hours *hours, cons
 			    dm_reply_address(f->queue ? f->queue : cfg->support_address,
 					     dm_config_separator(cfg), key));
 	g_hash_table_insert(v, "support_name", g_strdup(cfg->support_name));
+	/* Every other placeholder has a value too, so that any template that
+	 * passes check-config renders here. */
+	g_hash_table_insert(v, "requester", g_strdup(f->requester_addr ? f->requester_addr : ""));
+	g_hash_table_insert(v, "status", g_strdup("new"));
+	g_hash_table_insert(v, "priority", g_strdup("normal"));
+	g_hash_table_insert(v, "language", g_strdup(f->language ? f->language : ""));
+	g_hash_table_insert(v, "team", g_strdup(""));
+	g_hash_table_insert(v, "topic", g_strdup(f->topic ? f->topic : ""));
+	g_hash_table_insert(v, "message", g_strdup(""));
+	g_hash_table_insert(v, "marker", g_strdup(""));
+	g_hash_table_insert(v, "errors", g_strdup(""));
+	g_hash_table_insert(v, "agent_name", g_strdup(""));
+	g_hash_table_insert(v, "attachments", g_strdup(""));
+	g_hash_table_insert(v, "reason", g_strdup("new ticket"));
 	return v;
 }
 

@@ -11,12 +11,12 @@
  * and are left out.  Every token counts once per mail: help-desk mail is
  * short, and a word repeated says little more than a word said once.
  *
- * The model is multinomial naive Bayes with Lidstone smoothing over those
- * weighted counts.  It is kept as plain numbers (per class: documents and
- * token weight; per token: weight per class; the vocabulary size) so that
- * a store can hold them and load only the counts of one mail's tokens:
- * tokens the model has no counts for are ignored, which makes such a
- * partial model answer exactly as the full one. */
+ * The model is complement naive Bayes (see score()) with Lidstone
+ * smoothing over those weighted counts.  It is kept as plain numbers (per
+ * class: documents and token weight; per token: weight per class; the
+ * vocabulary size) so that a store can hold them and load only the counts
+ * of one mail's tokens: tokens the model has no counts for are ignored,
+ * which makes such a partial model answer exactly as the full one. */
 #include "dm-autoconf.h"
 
 #include <math.h>
@@ -27,48 +27,6 @@
 #include <libstemmer.h>
 
 #include "classify.h"
-
-/* ---- Tuning knobs for the evaluation (removed once chosen). */
-struct tuning {
-	int stem_order; /* 0: fold then stem, 1: stem then fold, 2: both, 3: none */
-	int stopwords;
-	int digits;
-	int prefix;     /* emit prefix tokens of this many chars (0: off) */
-	int ngram;      /* emit in-word n-grams (0: off) */
-	double entropy; /* weight tokens by 1 - H/log C to this power (0: off) */
-	int complement;
-	int docnorm;
-	double temperature;
-};
-static struct tuning tuning = { 0, 1, 0, 0, 0, 0, 0, 0, 1.0 };
-static gsize tuning_once;
-
-static void
-tuning_init(void)
-{
-	if (g_once_init_enter(&tuning_once)) {
-		const char *v;
-		if ((v = g_getenv("DMX_STEM")))
-			tuning.stem_order = atoi(v);
-		if ((v = g_getenv("DMX_STOP")))
-			tuning.stopwords = atoi(v);
-		if ((v = g_getenv("DMX_DIGITS")))
-			tuning.digits = atoi(v);
-		if ((v = g_getenv("DMX_PREFIX")))
-			tuning.prefix = atoi(v);
-		if ((v = g_getenv("DMX_NGRAM")))
-			tuning.ngram = atoi(v);
-		if ((v = g_getenv("DMX_ENTROPY")))
-			tuning.entropy = g_ascii_strtod(v, NULL);
-		if ((v = g_getenv("DMX_CNB")))
-			tuning.complement = atoi(v);
-		if ((v = g_getenv("DMX_DOCNORM")))
-			tuning.docnorm = atoi(v);
-		if ((v = g_getenv("DMX_TEMP")))
-			tuning.temperature = g_ascii_strtod(v, NULL);
-		g_once_init_leave(&tuning_once, 1);
-	}
-}
 
 /* ---- Folding. */
 
@@ -254,13 +212,13 @@ static gboolean
 is_stopword(const char *w)
 {
 	if (g_once_init_enter(&stopwords_once)) {
-		GHashTable *h = g_hash_table_new(g_str_hash, g_str_equal);
+		GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		/* Built once and kept for the life of the process. */
 		char **words = g_strsplit(stopword_list, " ", -1);
 		for (char **p = words; *p; p++)
 			if (**p)
-				g_hash_table_add(h, *p);
-		/* The strings live as long as the process, like the table. */
-		g_free(words);
+				g_hash_table_add(h, g_strdup(*p));
+		g_strfreev(words);
 		stopwords = h;
 		g_once_init_leave(&stopwords_once, 1);
 	}
@@ -268,6 +226,9 @@ is_stopword(const char *w)
 }
 
 /* ---- Features. */
+
+/* Letters of the prefix token of a long word (see emit_word()). */
+#define PREFIX_LETTERS 5
 
 struct dm_features {
 	GPtrArray *tokens;   /* char *, owned */
@@ -360,7 +321,9 @@ struct tokenizer {
 	GString *words;             /* the normalised text being built */
 };
 
-/* Stem the folded WORD (and, for stem-then-fold, the unfolded RAW). */
+/* Add the tokens of the word RAW (RAW_LEN bytes of valid UTF-8): its
+ * folded stem and, for a long word, its first letters.  The word also
+ * goes into the normalised text for the rules. */
 static void
 emit_word(struct tokenizer *t, const char *raw, size_t raw_len)
 {
@@ -370,63 +333,40 @@ emit_word(struct tokenizer *t, const char *raw, size_t raw_len)
 	g_string_append(t->words, folded);
 	g_string_append_c(t->words, ' ');
 
+	/* Numbers are card numbers, phone numbers, dates and amounts: they
+	 * differ in every mail and say nothing about the topic. */
 	gboolean digits = TRUE;
-	for (const char *p = folded; *p; p++)
-		if (!g_ascii_isdigit(*p))
-			digits = FALSE;
-	if (digits && !tuning.digits)
-		return;
-	if (tuning.stopwords && is_stopword(folded))
-		return;
-	if (strlen(folded) > DM_CLASSIFY_TOKEN_MAX)
+	for (const char *p = folded; *p && digits; p++)
+		digits = g_ascii_isdigit(*p);
+	if (digits || is_stopword(folded) || strlen(folded) > DM_CLASSIFY_TOKEN_MAX)
 		return;
 
-	if (tuning.prefix > 0 && g_utf8_strlen(folded, -1) > tuning.prefix) {
-		char buf[DM_CLASSIFY_TOKEN_MAX + 8];
-		const char *end = g_utf8_offset_to_pointer(folded, tuning.prefix);
+	/* The first letters of a long word, as a token of their own: they
+	 * join the parts of a compound ("kaukopalvelu", "kaukopalvelun",
+	 * "kaukolaina") and the forms a stemmer leaves apart, and survive a
+	 * typo near the end of the word.  Five letters measured best. */
+	if (g_utf8_strlen(folded, -1) > PREFIX_LETTERS) {
+		char buf[DM_CLASSIFY_TOKEN_MAX + 2];
+		const char *end = g_utf8_offset_to_pointer(folded, PREFIX_LETTERS);
 		g_snprintf(buf, sizeof buf, "%.*s~", (int) (end - folded), folded);
 		add_token(t->f, buf, t->weight);
 	}
 
-	if (tuning.ngram > 0) {
-		glong nch = g_utf8_strlen(folded, -1);
-		for (glong i = 0; i + tuning.ngram <= nch && nch > tuning.ngram; i++) {
-			char buf[DM_CLASSIFY_TOKEN_MAX + 8];
-			const char *a = g_utf8_offset_to_pointer(folded, i);
-			const char *b = g_utf8_offset_to_pointer(a, tuning.ngram);
-			g_snprintf(buf, sizeof buf, "#%.*s", (int) (b - a), a);
-			add_token(t->f, buf, t->weight * 0.3);
-		}
-	}
+	/* Fold first, then stem: a word typed without diacritics then gets the
+	 * same stem as the word with them.  Stemming first and folding after
+	 * measured the same on the labelled mail, but gives "pääsen" and
+	 * "paasen" different stems. */
+	char buf[DM_CLASSIFY_TOKEN_MAX + 1];
+	g_strlcpy(buf, folded, sizeof buf);
 	if (t->slovenian) {
-		char buf[DM_CLASSIFY_TOKEN_MAX + 1];
-		g_strlcpy(buf, folded, sizeof buf);
-		if (tuning.stem_order != 3)
-			stem_slovenian(buf);
+		stem_slovenian(buf);
 		add_token(t->f, buf, t->weight);
-		return;
-	}
-	if (t->stemmer == NULL || tuning.stem_order == 3) {
-		add_token(t->f, folded, t->weight);
-		return;
-	}
-	if (tuning.stem_order == 0 || tuning.stem_order == 2) {
-		const sb_symbol *s = sb_stemmer_stem(t->stemmer, (const sb_symbol *) folded,
-						     (int) strlen(folded));
-		if (s != NULL)
-			add_token(t->f, (const char *) s, t->weight);
-	}
-	if (tuning.stem_order == 1 || tuning.stem_order == 2) {
-		g_autofree char *lower = g_utf8_casefold(raw, (gssize) raw_len);
-		g_autofree char *nfc = g_utf8_normalize(lower, -1, G_NORMALIZE_NFC);
-		if (nfc == NULL)
-			return;
-		const sb_symbol *s = sb_stemmer_stem(t->stemmer, (const sb_symbol *) nfc,
-						     (int) strlen(nfc));
-		if (s != NULL) {
-			g_autofree char *sf = dm_text_fold((const char *) s, -1);
-			add_token(t->f, sf, t->weight);
-		}
+	} else if (t->stemmer != NULL) {
+		const sb_symbol *stem = sb_stemmer_stem(t->stemmer, (const sb_symbol *) buf,
+							(int) strlen(buf));
+		add_token(t->f, stem ? (const char *) stem : buf, t->weight);
+	} else {
+		add_token(t->f, buf, t->weight);
 	}
 }
 
@@ -443,7 +383,6 @@ tokenize(struct tokenizer *t, const char *text)
 			p = g_utf8_next_char(p);
 			continue;
 		}
-		const char *start = p;
 		GString *joined = NULL;
 		for (;;) {
 			const char *ws = p;
@@ -469,7 +408,6 @@ tokenize(struct tokenizer *t, const char *text)
 			g_string_truncate(t->words, mark);
 			g_string_free(joined, TRUE);
 		}
-		(void) start;
 	}
 }
 
@@ -501,7 +439,6 @@ strip_body(const char *body)
 struct dm_features *
 dm_features_extract(const char *subject, const char *body, const char *lang, double subject_weight)
 {
-	tuning_init();
 	struct dm_features *f = g_new0(struct dm_features, 1);
 	f->tokens = g_ptr_array_new_with_free_func(g_free);
 	f->weights = g_array_new(FALSE, FALSE, sizeof(double));
@@ -632,18 +569,9 @@ void
 dm_nb_model_add_document(struct dm_nb_model *m, guint cls, const struct dm_features *f)
 {
 	g_return_if_fail(cls < m->n);
-	tuning_init();
-	double scale = 1.0;
-	if (tuning.docnorm) {
-		double sum = 0;
-		for (guint i = 0; i < f->tokens->len; i++)
-			sum += g_array_index(f->weights, double, i);
-		if (sum > 0)
-			scale = tuning.docnorm / sqrt(sum);
-	}
 	m->docs[cls] += 1.0;
 	for (guint i = 0; i < f->tokens->len; i++) {
-		double w = g_array_index(f->weights, double, i) * scale;
+		double w = g_array_index(f->weights, double, i);
 		counts_for(m, g_ptr_array_index(f->tokens, i))[cls] += w;
 		m->totals[cls] += w;
 	}
@@ -723,17 +651,40 @@ dm_nb_model_set_totals(struct dm_nb_model *m, const double *doc_counts, const do
 
 /* ---- Classifying. */
 
-/* The log scores of every class of M for F into SCORES (M->n), and per
- * known token of F its log probability per class into LOGP (count x n,
- * rows of unknown tokens left unset), and which tokens are known. */
+/* libm's log and exp (deskmail links -lm). */
+#define ln(x) log(x)
+#define expo(x) exp(x)
+
+/* Complement naive Bayes (Rennie et al., "Tackling the poor assumptions
+ * of naive Bayes text classifiers", 2003).  Plain multinomial naive Bayes
+ * estimates each class's word distribution from that class's documents
+ * alone; with a few dozen short mails per topic, spread over four
+ * languages, those estimates are mostly smoothing, and a long training
+ * mail outweighs the short ones.  The complement estimates, for each
+ * class, the distribution of every OTHER class's words, from ten times as
+ * much text, and scores a mail by how badly it fits the complement.  On
+ * the labelled mail (5-fold cross-validation) it classified 0.45-0.48 of
+ * the mails right without rules, where the multinomial model managed
+ * 0.27-0.33.  The priors are left out, as the paper does: the topics are
+ * about equally frequent and the complement has no prior of its own.
+ *
+ * Score of class c for a mail of tokens t with weights w(t):
+ *   score(c) = - sum_t w(t) log P(t | not c)
+ *   P(t | not c) = (N(not c, t) + alpha) / (N(not c) + alpha V)
+ * where N(not c, t) is the count of t in all classes but c, N(not c) the
+ * sum of their totals and V the vocabulary size.  Every number comes from
+ * the token's own counts and the totals, so a partial model holding only
+ * a mail's tokens gives exactly the full model's scores.
+ *
+ * The scores go into SCORES (M->n); per known token of F its log
+ * probability per class (negated, so larger favours the class) into LOGP
+ * (count x n); KNOWN marks the tokens M has counts for.  Returns their
+ * number. */
 static guint
 score(const struct dm_nb_model *m, const struct dm_features *f, double *scores, double *logp,
       gboolean *known)
 {
 	guint n = m->n;
-	double doc_sum = 0;
-	for (guint c = 0; c < n; c++)
-		doc_sum += m->docs[c];
 	double vocab = m->vocabulary > 0 ? m->vocabulary : 1;
 	double total_sum = 0;
 	for (guint c = 0; c < n; c++)
@@ -741,10 +692,10 @@ score(const struct dm_nb_model *m, const struct dm_features *f, double *scores, 
 
 	g_autofree double *denominator = g_new(double, n);
 	for (guint c = 0; c < n; c++) {
-		double t = tuning.complement ? total_sum - m->totals[c] : m->totals[c];
-		denominator[c] = log(t + m->alpha * vocab);
-		/* Uniform when no document was trained; smoothed otherwise. */
-		scores[c] = tuning.complement ? 0 : log((m->docs[c] + 1.0) / (doc_sum + n));
+		/* With one class the complement is empty: smoothing only. */
+		double rest = n > 1 ? total_sum - m->totals[c] : 0.0;
+		denominator[c] = ln(MAX(rest, 0.0) + m->alpha * vocab);
+		scores[c] = 0.0;
 	}
 
 	guint n_known = 0;
@@ -761,21 +712,9 @@ score(const struct dm_nb_model *m, const struct dm_features *f, double *scores, 
 		known[i] = TRUE;
 		n_known++;
 		double w = g_array_index(f->weights, double, i);
-		if (tuning.entropy > 0) {
-			double h = 0, z = 0;
-			for (guint c = 0; c < n; c++)
-				z += (counts[c] + m->alpha) / (m->totals[c] + m->alpha * vocab);
-			for (guint c = 0; c < n; c++) {
-				double p = (counts[c] + m->alpha) / (m->totals[c] + m->alpha * vocab) / z;
-				h -= p * log(p);
-			}
-			w *= pow(1.0 - h / log(n), tuning.entropy);
-		}
 		for (guint c = 0; c < n; c++) {
-			double k = tuning.complement ? sum - counts[c] : counts[c];
-			double lp = log(k + m->alpha) - denominator[c];
-			if (tuning.complement)
-				lp = -lp;
+			double rest = n > 1 ? sum - counts[c] : 0.0;
+			double lp = -(ln(MAX(rest, 0.0) + m->alpha) - denominator[c]);
 			logp[(size_t) i * n + c] = lp;
 			scores[c] += w * lp;
 		}
@@ -804,9 +743,13 @@ softmax_best(const double *scores, guint n, int *best, int *second)
 			*second = (int) c;
 		}
 	}
+	/* A class left out (score -inf) is never the runner-up. */
+	if (*second >= 0 && isinf(scores[*second]))
+		*second = -1;
 	double sum = 0;
 	for (guint c = 0; c < n; c++)
-		sum += exp((scores[c] - scores[*best]) / tuning.temperature);
+		if (!isinf(scores[c]))
+			sum += expo(scores[c] - scores[*best]);
 	return 1.0 / sum;
 }
 
@@ -814,7 +757,13 @@ void
 dm_classify(const struct dm_nb_model *m, const struct dm_features *f, double threshold,
 	    struct dm_classification *out)
 {
-	tuning_init();
+	dm_classify_among(m, f, NULL, threshold, out);
+}
+
+void
+dm_classify_among(const struct dm_nb_model *m, const struct dm_features *f, const gboolean *allowed,
+		  double threshold, struct dm_classification *out)
+{
 	memset(out, 0, sizeof *out);
 	out->topic = -1;
 	out->best = -1;
@@ -827,6 +776,16 @@ dm_classify(const struct dm_nb_model *m, const struct dm_features *f, double thr
 	g_autofree double *logp = g_new0(double, (size_t) MAX(f->tokens->len, 1) * n);
 	g_autofree gboolean *known = g_new0(gboolean, MAX(f->tokens->len, 1));
 	guint n_known = score(m, f, scores, logp, known);
+	if (allowed != NULL) {
+		gboolean any = FALSE;
+		for (guint c = 0; c < n; c++)
+			any = any || allowed[c];
+		if (!any)
+			return;
+		for (guint c = 0; c < n; c++)
+			if (!allowed[c])
+				scores[c] = -INFINITY;
+	}
 
 	int best, second;
 	out->confidence = softmax_best(scores, n, &best, &second);

@@ -68,7 +68,7 @@ const char *dm_features_text(const struct dm_features *f);
  * and the rest was ignored. */
 gboolean dm_features_truncated(const struct dm_features *f);
 
-/* ---- The model: multinomial naive Bayes over weighted token counts. */
+/* ---- The model: complement naive Bayes over weighted token counts. */
 
 /* The counts of a model are: per class, how many documents were trained
  * and the sum of their token weights (the totals); the vocabulary size;
@@ -145,7 +145,8 @@ struct dm_classification {
 	/* The best class by the statistics, even when under the threshold;
 	 * -1 when the model has no class. */
 	int best;
-	/* Posterior probability of BEST: the softmax of the log scores. */
+	/* Posterior probability of BEST: the softmax of the log scores
+	 * over the classes. */
 	double confidence;
 	/* The tokens that decided it, largest contribution first. */
 	guint n_top;
@@ -168,6 +169,12 @@ struct dm_classification {
  * are cleared. */
 void dm_classify(const struct dm_nb_model *m, const struct dm_features *f, double threshold,
 		 struct dm_classification *out);
+
+/* The same among the classes C with ALLOWED[C] TRUE only (ALLOWED has one
+ * entry per class, borrowed; NULL allows all): the others get no
+ * probability.  For deciding between the topics whose rules tie. */
+void dm_classify_among(const struct dm_nb_model *m, const struct dm_features *f,
+		       const gboolean *allowed, double threshold, struct dm_classification *out);
 
 /* The urgency model is a dm_nb_model with the two classes "normal" and
  * "urgent", trained like a topic model.  Sets OUT's urgent_probability

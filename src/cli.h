@@ -39,5 +39,8 @@ int dm_cmd_agent(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_ticket(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_contact(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_report(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_classify(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_train(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_eval(struct dm_cli *cli, int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include "hours.h"
 #include "langid.h"
 #include "template.h"
+#include "topics.h"
 
 int
 dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv)
@@ -47,12 +48,25 @@ dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv)
 			return EX_CONFIG;
 		}
 	}
+	g_autoptr(DmTopics) topics = dm_topics_load(cfg->topics_file, &error);
+	if (topics == NULL) {
+		fprintf(stderr, "deskmail: %s: [desk] topics: %s\n", cfg->path, error->message);
+		return EX_CONFIG;
+	}
+	for (const char *const kinds[] = { "notify", "command-error", NULL }, *const *k = kinds; *k; k++) {
+		if (dm_templates_find(templates, *k, "en", NULL, "en") == NULL) {
+			fprintf(stderr, "deskmail: %s: [ack] templates: no %s.en template in %s\n", cfg->path, *k,
+				cfg->template_dir);
+			return EX_CONFIG;
+		}
+	}
 	g_autoptr(DmLangid) langid = dm_langid_new((const char *const *) cfg->languages, NULL, &error);
 	if (langid == NULL) {
 		fprintf(stderr, "deskmail: %s: [desk] languages: %s\n", cfg->path, error->message);
 		return EX_CONFIG;
 	}
 	g_auto(GStrv) list = dm_templates_list(templates);
-	printf("%s: ok (%u templates, calendar %s)\n", cfg->path, g_strv_length(list), cfg->timezone);
+	printf("%s: ok (%u templates, %u topics, calendar %s)\n", cfg->path, g_strv_length(list),
+	       dm_topics_count(topics), cfg->timezone);
 	return EX_OK;
 }

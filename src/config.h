@@ -21,6 +21,7 @@ struct dm_config {
 	char **own_addresses;  /* every address of ours: support_address first */
 	char *default_language;
 	char **languages;      /* the languages customers write in */
+	char *topics_file;     /* topics, rules and urgency phrases */
 
 	/* [database] */
 	char *conninfo;

@@ -23,6 +23,7 @@
 #include "langid.h"
 #include "log.h"
 #include "message.h"
+#include "model.h"
 #include "notify.h"
 #include "outbox.h"
 #include "quote.h"
@@ -31,12 +32,14 @@
 #include "store.h"
 #include "template.h"
 #include "thread.h"
+#include "topics.h"
 
 /* What one delivery knows before it touches the database. */
 struct delivery {
 	const struct dm_config *cfg;
 	const struct dm_templates *templates;
 	const struct dm_hours *hours;
+	const struct dm_topics *topics;
 	struct dm_message *msg;
 	struct dm_screen screen;
 	char *recipient;        /* envelope recipient, normalised, or NULL */
@@ -209,7 +212,7 @@ add_cc_participants(struct dm_db *db, struct delivery *d)
 /* Decide and, when allowed, queue the acknowledgement. */
 static enum dm_status
 acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 due_at,
-	    const char *requester, const char *requester_name, const char *subject_in)
+	    const char *requester, const char *requester_name, const char *subject_in, int topic)
 {
 	const struct dm_config *cfg = d->cfg;
 	const struct dm_message *msg = d->msg;
@@ -247,6 +250,8 @@ acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 d
 		.ticket = d->ticket, .tag = tag, .subject = subject,
 		.requester_addr = requester, .requester_name = requester_name,
 		.language = language, .queue = d->queue, .due_at = due_at,
+		.topic = topic >= 0 ? dm_topics_name(d->topics, topic) : NULL,
+		.topic_title = topic >= 0 ? dm_topics_title(d->topics, topic, language) : NULL,
 		.in_reply_to = msg->message_id,
 		.references = msg->references,
 	};
@@ -290,6 +295,10 @@ identify_agent(struct dm_db *db, struct delivery *d, struct dm_agent **agent, gb
 	enum dm_status st;
 	*agent = NULL;
 	*spoofed = FALSE;
+	/* An out-of-office reply to a notification carries the agent's key,
+	 * but a machine wrote it: it is never relayed or obeyed. */
+	if (d->screen.automatic)
+		return DM_OK;
 	if (d->key_agent > 0) {
 		if ((st = dm_agent_find(db, NULL, d->key_agent, agent)) != DM_OK)
 			return st;
@@ -336,6 +345,9 @@ check_targets(struct dm_db *db, struct delivery *d, struct dm_commands *cmds, GS
 				return st;
 			if (a == NULL || !a->active)
 				g_string_append_printf(errors, "#assign: %s is not an active agent\n", c->arg);
+		} else if (c->kind == DM_CMD_TOPIC) {
+			if (dm_topics_index(d->topics, c->arg) < 0 && strcmp(c->arg, "triage") != 0)
+				g_string_append_printf(errors, "#topic: there is no topic '%s'\n", c->arg);
 		} else if (c->kind == DM_CMD_ESCALATE) {
 			gboolean exists = FALSE;
 			if ((st = dm_team_exists(db, c->arg, &exists)) != DM_OK)
@@ -351,9 +363,27 @@ check_targets(struct dm_db *db, struct delivery *d, struct dm_commands *cmds, GS
 }
 
 /* Apply valid commands to TICKET, each change an event by AGENT. */
+/* An agent's #topic is a correction the model learns from: the
+ * ticket's first message becomes a training document of that topic. */
 static enum dm_status
-apply_commands(struct dm_db *db, struct dm_commands *cmds, gint64 ticket, gint64 row,
-	       const struct dm_agent *agent)
+learn_topic(struct dm_db *db, const struct dm_topics *topics, gint64 ticket, const char *topic)
+{
+	if (dm_topics_index(topics, topic) < 0)
+		return DM_OK; /* "triage" is not a class */
+	g_autofree char *subject = NULL, *text = NULL, *lang = NULL;
+	enum dm_status st = dm_store_first_text(db, ticket, &subject, &text, &lang);
+	if (st == DM_NOTFOUND)
+		return DM_OK;
+	if (st != DM_OK)
+		return st;
+	g_autoptr(DmFeatures) f = dm_features_extract(subject, text, *lang ? lang : NULL,
+						      dm_topics_subject_weight(topics));
+	return dm_model_add_document(db, "topic", topic, f);
+}
+
+static enum dm_status
+apply_commands(struct dm_db *db, const struct dm_topics *topics, struct dm_commands *cmds, gint64 ticket,
+	       gint64 row, const struct dm_agent *agent)
 {
 	enum dm_status st = DM_OK;
 	for (guint i = 0; i < cmds->list->len && st == DM_OK; i++) {
@@ -367,6 +397,8 @@ apply_commands(struct dm_db *db, struct dm_commands *cmds, gint64 ticket, gint64
 			break;
 		case DM_CMD_TOPIC:
 			st = dm_store_set_field(db, ticket, row, agent->address, "topic", c->arg, NULL);
+			if (st == DM_OK)
+				st = learn_topic(db, topics, ticket, c->arg);
 			break;
 		case DM_CMD_ESCALATE: {
 			gint64 team;
@@ -402,6 +434,49 @@ find_command(struct dm_commands *cmds, enum dm_command_kind kind)
 		if (((struct dm_command *) cmds->list->pdata[i])->kind == kind)
 			return cmds->list->pdata[i];
 	return NULL;
+}
+
+/* The message's headers as "Name: value" strings, for header rules. */
+static GPtrArray *
+header_lines(const struct dm_message *msg)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < msg->headers->len && i < 200; i++) {
+		const struct dm_header *h = msg->headers->pdata[i];
+		g_ptr_array_add(out, g_strdup_printf("%s: %s", h->name, h->value));
+	}
+	g_ptr_array_add(out, NULL);
+	return out;
+}
+
+/* Topic, priority and team of a new ticket.  *TOPIC is the topic's index
+ * or -1 (triage). */
+static enum dm_status
+classify_ticket(struct dm_db *db, struct delivery *d, const char *subject, const char *text, const char *lang,
+		const char *sender, int *topic)
+{
+	struct dm_classification c;
+	g_autoptr(GPtrArray) headers = header_lines(d->msg);
+	enum dm_status st = dm_model_route(db, d->topics, subject, text, lang, sender,
+					   (const char *const *) headers->pdata, &c);
+	if (st != DM_OK)
+		return st;
+	*topic = c.topic;
+	const char *name = c.topic >= 0 ? dm_topics_name(d->topics, c.topic) : "triage";
+	g_autofree char *by = c.by_rule ? g_strdup_printf("rule: %s", c.rule ? c.rule : "?")
+				       : g_strdup(c.topic >= 0 ? "model" : "triage");
+	const char *team = c.topic >= 0 ? dm_topics_team(d->topics, c.topic) : NULL;
+	return dm_store_classification(db, d->ticket, name, c.urgency ? c.urgency : "normal", c.confidence, by,
+				       team && *team ? team : NULL);
+}
+
+/* An out-of-scope topic is answered with its template and closed. */
+static enum dm_status
+close_if_out_of_scope(struct dm_db *db, struct delivery *d, int topic)
+{
+	if (topic < 0 || !dm_topics_close(d->topics, topic))
+		return DM_OK;
+	return dm_store_set_field(db, d->ticket, d->message_row, "deskmail", "status", "closed", NULL);
 }
 
 /* A new ticket, with its team, requester participant and event. */
@@ -470,7 +545,12 @@ open_on_behalf(struct dm_db *db, struct delivery *d, const struct dm_agent *agen
 				 strcmp(kind, "customer") == 0 ? "forwarded by an agent" : "opened by an agent")) != DM_OK)
 		return st;
 	d->threaded_by = DM_THREADED_NEW;
-	if ((st = acknowledge(db, d, language, due_at, customer, customer_name, subject)) != DM_OK)
+	int topic = -1;
+	if ((st = classify_ticket(db, d, subject, text, language, customer, &topic)) != DM_OK)
+		return st;
+	if ((st = acknowledge(db, d, language, due_at, customer, customer_name, subject, topic)) != DM_OK)
+		return st;
+	if ((st = close_if_out_of_scope(db, d, topic)) != DM_OK)
 		return st;
 	return notify_ctx_agents(db, d, "new ticket", text, d->msg->attachments, agent->id);
 }
@@ -564,7 +644,7 @@ deliver_agent(struct dm_db *db, struct delivery *d, const struct dm_agent *agent
 						     msg->message_id);
 		goto out;
 	}
-	if ((st = apply_commands(db, cmds, d->ticket, d->message_row, agent)) != DM_OK)
+	if ((st = apply_commands(db, d->topics, cmds, d->ticket, d->message_row, agent)) != DM_OK)
 		goto out;
 	dm_ticket_facts_clear(&f);
 	if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)
@@ -662,9 +742,13 @@ deliver_customer(struct dm_db *db, struct delivery *d, gboolean spoofed)
 		return st;
 
 	const char *actor = msg->from.addr;
+	int topic = -1;
 	if (d->new_ticket) {
 		if ((st = dm_store_event(db, d->ticket, d->message_row, actor, "created", NULL, "new",
 					 match.relation)) != DM_OK)
+			return st;
+		if (!automatic &&
+		    (st = classify_ticket(db, d, msg->subject, msg->text, language, msg->from.addr, &topic)) != DM_OK)
 			return st;
 		if (match.related) {
 			g_autofree char *rel = g_strdup_printf("%" G_GINT64_FORMAT, match.related);
@@ -701,7 +785,10 @@ deliver_customer(struct dm_db *db, struct delivery *d, gboolean spoofed)
 			due_at = f.due_at;
 			dm_ticket_facts_clear(&f);
 		}
-		if ((st = acknowledge(db, d, language, due_at, msg->from.addr, msg->from.name, msg->subject)) != DM_OK)
+		if ((st = acknowledge(db, d, language, due_at, msg->from.addr, msg->from.name, msg->subject,
+				       topic)) != DM_OK)
+			return st;
+		if (d->new_ticket && (st = close_if_out_of_scope(db, d, topic)) != DM_OK)
 			return st;
 	}
 	if (!automatic)
@@ -755,9 +842,14 @@ fail:
  * prints the 4.3.0 line and returns FALSE. */
 static gboolean
 load_desk(const struct dm_config *cfg, struct dm_templates **templates, struct dm_hours **hours,
-	  struct dm_langid **langid)
+	  struct dm_langid **langid, struct dm_topics **topics)
 {
 	g_autoptr(GError) error = NULL;
+	*topics = dm_topics_load(cfg->topics_file, &error);
+	if (*topics == NULL) {
+		fprintf(stderr, "4.3.0 deskmail: topics: %s\n", error->message);
+		return FALSE;
+	}
 	*hours = dm_hours_new(cfg->timezone, cfg->opening_hours, (const char *const *) cfg->holidays, &error);
 	if (*hours == NULL) {
 		fprintf(stderr, "4.3.0 deskmail: %s: [hours] %s\n", cfg->path, error->message);
@@ -812,10 +904,11 @@ dm_deliver_run(const struct dm_config *cfg, const struct dm_deliver_options *opt
 	g_autoptr(DmTemplates) templates = NULL;
 	g_autoptr(DmHours) hours = NULL;
 	g_autoptr(DmLangid) langid = NULL;
-	if (!load_desk(cfg, &templates, &hours, &langid))
+	g_autoptr(DmTopics) topics = NULL;
+	if (!load_desk(cfg, &templates, &hours, &langid, &topics))
 		return EX_TEMPFAIL;
 
-	struct delivery d = { .cfg = cfg, .templates = templates, .hours = hours, .msg = msg,
+	struct delivery d = { .cfg = cfg, .templates = templates, .hours = hours, .topics = topics, .msg = msg,
 			      .outbox_ids = g_array_new(FALSE, FALSE, sizeof(gint64)) };
 	d.recipient = find_recipient(opts, msg);
 	d.sender = opts->sender ? dm_address_normalise(opts->sender) : NULL;

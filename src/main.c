@@ -30,6 +30,9 @@ static const struct command commands[] = {
 	{ "agent", dm_cmd_agent, "add | list | disable: the people who answer" },
 	{ "ticket", dm_cmd_ticket, "list | show N | set N key=value: tickets from a shell" },
 	{ "contact", dm_cmd_contact, "show ADDRESS: a customer and their tickets" },
+	{ "classify", dm_cmd_classify, "< MAIL: topic, confidence, tokens, language, priority" },
+	{ "train", dm_cmd_train, "FILE.jsonl: add labelled examples to the topic model" },
+	{ "eval", dm_cmd_eval, "FILE.jsonl: cross-validate the classifier on labelled mail" },
 	{ "report", dm_cmd_report, "--since DATE --until DATE [--json|--html FILE]: the desk's figures" },
 	{ "check-config", dm_cmd_check_config, "check the configuration file" },
 };

@@ -696,3 +696,47 @@ dm_store_set_field(struct dm_db *db, gint64 ticket, gint64 message_row, const ch
 	}
 	return DM_INTERNAL;
 }
+
+static const char SQL_ENSURE_TEAM[] = "INSERT INTO teams (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+static const char SQL_CLASSIFY[] =
+	"UPDATE tickets SET topic = $2, priority = $3, topic_confidence = $4::real, classified_by = $5,"
+	" team_id = coalesce((SELECT id FROM teams WHERE name = $6), team_id) WHERE id = $1";
+static const char SQL_FIRST_TEXT[] =
+	"SELECT m.subject, m.body_text, coalesce(t.language, '') FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+	"WHERE m.ticket_id = $1 AND m.direction = 'in' AND m.kind IN ('customer', 'agent') ORDER BY m.id LIMIT 1";
+
+enum dm_status
+dm_store_classification(struct dm_db *db, gint64 ticket, const char *topic, const char *priority, double confidence,
+			const char *by, const char *team)
+{
+	char b1[24], conf[G_ASCII_DTOSTR_BUF_SIZE];
+	enum dm_status st;
+	if (team) {
+		/* The topic's team may not exist yet. */
+		const char *pt[] = { team };
+		if ((st = dm_db_query(db, SQL_ENSURE_TEAM, 1, pt, NULL)) != DM_OK)
+			return st;
+	}
+	const char *p[] = { I64(b1, ticket), topic, priority, g_ascii_dtostr(conf, sizeof conf, confidence), by, team };
+	if ((st = dm_db_query(db, SQL_CLASSIFY, 6, p, NULL)) != DM_OK)
+		return st;
+	g_autofree char *detail = g_strdup_printf("%s, priority %s, confidence %.2f", by, priority, confidence);
+	return dm_store_event(db, ticket, 0, "deskmail", "classified", NULL, topic, detail);
+}
+
+enum dm_status
+dm_store_first_text(struct dm_db *db, gint64 ticket, char **subject, char **text, char **language)
+{
+	char b1[24];
+	const char *p[] = { I64(b1, ticket) };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_FIRST_TEXT, 1, p, &res);
+	if (st != DM_OK)
+		return st;
+	if (PQntuples(res) == 0)
+		return DM_NOTFOUND;
+	*subject = g_strdup(PQgetvalue(res, 0, 0));
+	*text = g_strdup(PQgetvalue(res, 0, 1));
+	*language = g_strdup(PQgetvalue(res, 0, 2));
+	return DM_OK;
+}

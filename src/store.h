@@ -142,6 +142,14 @@ enum dm_status dm_store_customer_ids(struct dm_db *db, gint64 ticket, GPtrArray 
  * (a team name, an agent id as text, ...) and SHOWN how the event shows it. */
 enum dm_status dm_store_set_field(struct dm_db *db, gint64 ticket, gint64 message_row, const char *actor,
 				  const char *field, const char *value, const char *shown);
+/* Record the classification of a new ticket (and its team when TEAM is
+ * not NULL), with a "classified" event. */
+enum dm_status dm_store_classification(struct dm_db *db, gint64 ticket, const char *topic, const char *priority,
+				       double confidence, const char *by, const char *team);
+/* The subject and text of the ticket's first customer message. */
+enum dm_status dm_store_first_text(struct dm_db *db, gint64 ticket, char **subject, char **text,
+				   char **language);
+
 /* Set first_response_at unless already set. */
 enum dm_status dm_store_first_response(struct dm_db *db, gint64 ticket);
 /* Set the ticket's team (no event: used at creation). */

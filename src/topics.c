@@ -9,9 +9,11 @@
  * only; a word of a phrase ending in '*' matches any word it begins, which
  * is how one phrase covers the many endings of a Finnish, Hungarian or
  * Slovenian noun ("kaukolain*" for kaukolaina, kaukolainan,
- * kaukolainaa...).  Phrases of every language are tried on every mail:
- * mail mixes in English, and its language may be misjudged; phrases are
- * long and specific enough not to collide across languages.
+ * kaukolainaa...).  A mail is tried with the phrases of its language and
+ * the English ones (mail mixes in English terms: "VPN", "wifi", "urgent");
+ * the other languages' phrases are left out because short words collide
+ * across languages (Finnish "heti" is "at once", Hungarian "heti" is
+ * "weekly").  When the language is unknown every phrase is tried.
  *
  * A phrase is looked up by its first word, so matching costs one hash
  * lookup per word of the mail plus a scan of the phrases that begin with a
@@ -34,8 +36,10 @@ struct phrase {
 	char *text;       /* as normalised, without the outer spaces: for reports */
 	char **words;     /* NULL-terminated */
 	gboolean *prefix; /* per word: ends in '*' */
+	size_t *len;      /* per word: its length */
 	guint n;
 	int owner;        /* the topic, or the urgency level */
+	char lang[4];     /* the language of the key */
 };
 
 /* Phrases indexed by their first word. */
@@ -79,6 +83,7 @@ phrase_free(gpointer p)
 	g_free(ph->text);
 	g_strfreev(ph->words);
 	g_free(ph->prefix);
+	g_free(ph->len);
 	g_free(ph);
 }
 
@@ -221,7 +226,7 @@ get_list(struct loader *l, const char *group, const char *key)
 /* Add the phrase RAW of GROUP/KEY to SET for OWNER. */
 static gboolean
 add_phrase(struct loader *l, struct phrase_set *set, const char *group, const char *key,
-	   const char *raw, int owner)
+	   const char *lang, const char *raw, int owner)
 {
 	if (strlen(raw) > DM_TOPICS_PHRASE_MAX)
 		return fail(l, DM_TOPICS_ERROR_VALUE, group, key, "phrase longer than %d bytes: %.40s...",
@@ -229,6 +234,13 @@ add_phrase(struct loader *l, struct phrase_set *set, const char *group, const ch
 	if (++l->t->n_phrases > DM_TOPICS_MAX_PHRASES)
 		return fail(l, DM_TOPICS_ERROR_VALUE, group, key, "more than %d phrases in the file",
 			    DM_TOPICS_MAX_PHRASES);
+	/* A '*' must end a word; normalising would silently drop a stray one. */
+	for (const char *star = strchr(raw, '*'); star != NULL; star = strchr(star + 1, '*')) {
+		gboolean after_word = star > raw && !g_ascii_isspace(star[-1]) && star[-1] != '*';
+		if (!after_word || (star[1] != '\0' && !g_ascii_isspace(star[1])))
+			return fail(l, DM_TOPICS_ERROR_VALUE, group, key,
+				    "phrase '%s': '*' must end a word of at least 3 letters", raw);
+	}
 	g_autofree char *norm = dm_text_normalise(raw);
 	g_strstrip(norm);
 	g_auto(GStrv) words = g_strsplit(norm, " ", -1);
@@ -240,8 +252,10 @@ add_phrase(struct loader *l, struct phrase_set *set, const char *group, const ch
 	ph->text = g_strdup(norm);
 	ph->n = n;
 	ph->owner = owner;
+	g_strlcpy(ph->lang, lang, sizeof ph->lang);
 	ph->words = g_new0(char *, n + 1);
 	ph->prefix = g_new0(gboolean, n);
+	ph->len = g_new0(size_t, n);
 	for (guint i = 0; i < n; i++) {
 		char *w = words[i];
 		size_t len = strlen(w);
@@ -256,6 +270,7 @@ add_phrase(struct loader *l, struct phrase_set *set, const char *group, const ch
 			ph->prefix[i] = TRUE;
 		}
 		ph->words[i] = g_strdup(w);
+		ph->len[i] = strlen(w);
 	}
 	g_ptr_array_add(set->all, ph);
 	if (ph->prefix[0]) {
@@ -272,11 +287,12 @@ add_phrase(struct loader *l, struct phrase_set *set, const char *group, const ch
 }
 
 static gboolean
-add_phrases(struct loader *l, struct phrase_set *set, const char *group, const char *key, int owner)
+add_phrases(struct loader *l, struct phrase_set *set, const char *group, const char *key,
+	    const char *lang, int owner)
 {
 	g_auto(GStrv) items = get_list(l, group, key);
 	for (char **p = items; *p; p++)
-		if (!add_phrase(l, set, group, key, *p, owner))
+		if (!add_phrase(l, set, group, key, lang, *p, owner))
 			return FALSE;
 	return TRUE;
 }
@@ -338,7 +354,7 @@ load_urgency(struct loader *l)
 		if (!valid_lang(lang))
 			return fail(l, DM_TOPICS_ERROR_UNKNOWN, g, *k,
 				    "unknown key (the language must be 2 or 3 lower-case letters)");
-		if (!add_phrases(l, &l->t->urgency, g, *k, level))
+		if (!add_phrases(l, &l->t->urgency, g, *k, lang, level))
 			return FALSE;
 	}
 	return TRUE;
@@ -370,7 +386,7 @@ load_topic(struct loader *l, const char *group, const char *name)
 				return fail(l, DM_TOPICS_ERROR_VALUE, group, *k, "empty title");
 			g_hash_table_replace(tp->titles, g_strdup(*k + 6), g_steal_pointer(&v));
 		} else if (g_str_has_prefix(*k, "phrases_") && valid_lang(*k + 8)) {
-			if (!add_phrases(l, &l->t->rules, group, *k, index))
+			if (!add_phrases(l, &l->t->rules, group, *k, *k + 8, index))
 				return FALSE;
 		} else if (strcmp(*k, "team") == 0 || strcmp(*k, "template") == 0) {
 			g_autofree char *v = get_string(l, group, *k);
@@ -596,16 +612,28 @@ phrase_at(const struct phrase *ph, char **words, guint n, guint at)
 		return FALSE;
 	for (guint k = 0; k < ph->n; k++) {
 		const char *w = words[at + k];
-		if (ph->prefix[k] ? !g_str_has_prefix(w, ph->words[k]) : strcmp(w, ph->words[k]) != 0)
+		/* The first letter rules out nearly every phrase at once. */
+		if (w[0] != ph->words[k][0])
+			return FALSE;
+		if (ph->prefix[k] ? strncmp(w, ph->words[k], ph->len[k]) != 0
+				  : strcmp(w, ph->words[k]) != 0)
 			return FALSE;
 	}
 	return TRUE;
 }
 
+/* Are the phrases of PH's language tried on a mail in LANG? */
+static gboolean
+phrase_applies(const struct phrase *ph, const char *lang)
+{
+	return lang == NULL || strcmp(ph->lang, lang) == 0 || strcmp(ph->lang, "en") == 0;
+}
+
 /* Call FUNC for every phrase of SET that matches normalised TEXT, once per
- * phrase, in the order of the text. */
+ * phrase, in the order of the text.  Only the phrases of LANG and English
+ * are tried, or all when LANG is NULL. */
 static void
-match_phrases(const struct phrase_set *set, const char *text,
+match_phrases(const struct phrase_set *set, const char *text, const char *lang,
 	      void (*func)(const struct phrase *ph, void *data), void *data)
 {
 	if (text == NULL || set->all->len == 0)
@@ -620,19 +648,27 @@ match_phrases(const struct phrase_set *set, const char *text,
 			g_free(*p);
 	split[n] = NULL;
 	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+	/* The prefix phrases are tried at every word: only those of LANG. */
+	g_autoptr(GPtrArray) prefixed = g_ptr_array_sized_new(set->by_prefix->len);
+	for (guint j = 0; j < set->by_prefix->len; j++) {
+		const struct phrase *ph = g_ptr_array_index(set->by_prefix, j);
+		if (phrase_applies(ph, lang))
+			g_ptr_array_add(prefixed, (gpointer) ph);
+	}
 
 	for (guint i = 0; i < n; i++) {
 		GPtrArray *list = g_hash_table_lookup(set->by_first, split[i]);
 		for (guint j = 0; list && j < list->len; j++) {
 			const struct phrase *ph = g_ptr_array_index(list, j);
-			if (!g_hash_table_contains(seen, ph) && phrase_at(ph, split, n, i)) {
+			if (phrase_applies(ph, lang) && phrase_at(ph, split, n, i) &&
+			    !g_hash_table_contains(seen, ph)) {
 				g_hash_table_add(seen, (gpointer) ph);
 				func(ph, data);
 			}
 		}
-		for (guint j = 0; j < set->by_prefix->len; j++) {
-			const struct phrase *ph = g_ptr_array_index(set->by_prefix, j);
-			if (!g_hash_table_contains(seen, ph) && phrase_at(ph, split, n, i)) {
+		for (guint j = 0; j < prefixed->len; j++) {
+			const struct phrase *ph = g_ptr_array_index(prefixed, j);
+			if (phrase_at(ph, split, n, i) && !g_hash_table_contains(seen, ph)) {
 				g_hash_table_add(seen, (gpointer) ph);
 				func(ph, data);
 			}
@@ -678,9 +714,11 @@ domain_matches(const char *rule, const char *domain)
 	return dl == rl || domain[dl - rl - 1] == '.';
 }
 
-int
-dm_topics_rule_match(const struct dm_topics *t, const char *text, const char *sender_domain,
-		     const char *const *headers, const char **matched)
+/* The rules: the topic, or -1 with COUNT (per topic, may be NULL) holding
+ * how many phrases of each topic matched, and FIRST the first of them. */
+static int
+rules(const struct dm_topics *t, const char *text, const char *lang, const char *sender_domain,
+      const char *const *headers, const char **matched, guint *count, const struct phrase **first)
 {
 	guint n = t->topics->len;
 	if (matched)
@@ -708,10 +746,8 @@ dm_topics_rule_match(const struct dm_topics *t, const char *text, const char *se
 		}
 	}
 
-	g_autofree guint *count = g_new0(guint, n);
-	g_autofree const struct phrase **first = g_new0(const struct phrase *, n);
 	struct rule_tally r = { count, first };
-	match_phrases(&t->rules, text, tally_rule, &r);
+	match_phrases(&t->rules, text, lang, tally_rule, &r);
 	int best = -1;
 	gboolean tie = FALSE;
 	for (guint i = 0; i < n; i++) {
@@ -731,6 +767,16 @@ dm_topics_rule_match(const struct dm_topics *t, const char *text, const char *se
 	return best;
 }
 
+int
+dm_topics_rule_match(const struct dm_topics *t, const char *text, const char *lang,
+		     const char *sender_domain, const char *const *headers, const char **matched)
+{
+	guint n = t->topics->len;
+	g_autofree guint *count = g_new0(guint, n);
+	g_autofree const struct phrase **first = g_new0(const struct phrase *, n);
+	return rules(t, text, lang, sender_domain, headers, matched, count, first);
+}
+
 struct urgency_tally {
 	const struct phrase *level[3];
 };
@@ -748,10 +794,9 @@ dm_topics_urgency(const struct dm_topics *t, const char *text, const char *lang,
 		  const char **phrase)
 {
 	struct urgency_tally u = { { NULL, NULL, NULL } };
-	(void) lang;
 	if (phrase)
 		*phrase = NULL;
-	match_phrases(&t->urgency, text, tally_urgency, &u);
+	match_phrases(&t->urgency, text, lang, tally_urgency, &u);
 	if (u.level[LEVEL_CALM] != NULL) {
 		if (phrase)
 			*phrase = u.level[LEVEL_CALM]->text;
@@ -773,14 +818,36 @@ dm_topics_decide(const struct dm_topics *t, const struct dm_nb_model *model,
 		 const char *lang, const char *sender_domain, const char *const *headers,
 		 struct dm_classification *out)
 {
+	guint n = t->topics->len;
+	g_autofree guint *count = g_new0(guint, n);
+	g_autofree const struct phrase **first = g_new0(const struct phrase *, n);
 	const char *matched = NULL;
-	int rule = dm_topics_rule_match(t, dm_features_text(f), sender_domain, headers, &matched);
+	int rule = rules(t, dm_features_text(f), lang, sender_domain, headers, &matched, count, first);
 
 	dm_classify(model, f, t->threshold, out);
 	if (rule >= 0) {
 		out->topic = rule;
 		out->by_rule = TRUE;
 		out->rule = matched;
+	} else {
+		/* Phrases of several topics tied: each is a good sign, so the
+		 * statistics choose among those topics only. */
+		guint most = 0;
+		for (guint i = 0; i < n; i++)
+			most = MAX(most, count[i]);
+		if (most > 0) {
+			g_autofree gboolean *allowed = g_new0(gboolean, n);
+			for (guint i = 0; i < n; i++)
+				allowed[i] = count[i] == most;
+			struct dm_classification among;
+			dm_classify_among(model, f, allowed, 0.0, &among);
+			if (among.best >= 0) {
+				*out = among;
+				out->topic = among.best;
+				out->by_rule = TRUE;
+				out->rule = first[among.best]->text;
+			}
+		}
 	}
 	const char *phrase = NULL;
 	out->urgency = dm_topics_urgency(t, dm_features_text(f), lang, &phrase);

@@ -72,7 +72,8 @@ double dm_topics_alpha(const struct dm_topics *t);
 double dm_topics_urgent_threshold(const struct dm_topics *t);
 
 /* The topic the rules decide, or -1.  The header rules come first, then
- * the sender domains, then the phrases.  TEXT is normalised text
+ * the sender domains, then the phrases of LANG and of English (of every
+ * language when LANG is NULL).  TEXT is normalised text
  * (dm_features_text() or dm_text_normalise()), SENDER_DOMAIN the domain
  * of the From address or NULL, HEADERS a NULL-terminated list of
  * "Name: value" strings or NULL; all borrowed.  A sender domain matches
@@ -81,25 +82,27 @@ double dm_topics_urgent_threshold(const struct dm_topics *t);
  * the phrases of several topics match, the topic with the most distinct
  * phrases wins, and a tie decides nothing.  MATCHED (may be NULL) is set
  * to what matched (borrowed from T) or NULL. */
-int dm_topics_rule_match(const struct dm_topics *t, const char *text, const char *sender_domain,
-			 const char *const *headers, const char **matched);
+int dm_topics_rule_match(const struct dm_topics *t, const char *text, const char *lang,
+			 const char *sender_domain, const char *const *headers, const char **matched);
 
 /* The urgency the [urgency] phrases give normalised TEXT (borrowed):
- * "urgent", "high" (static strings) or NULL.  The phrases of every
- * language are tried whatever LANG (borrowed, may be NULL) says, since a
- * mail often mixes in English and its language may be misjudged.  A
+ * "urgent", "high" (static strings) or NULL.  The phrases of LANG
+ * (borrowed) and of English are tried, of every language when LANG is
+ * NULL.  A
  * calming phrase ("not urgent") anywhere makes the answer NULL.  PHRASE
  * (may be NULL) is set to the phrase that decided (borrowed from T; the
  * calming phrase when the answer is NULL because of one) or NULL. */
 const char *dm_topics_urgency(const struct dm_topics *t, const char *text, const char *lang,
 			      const char **phrase);
 
-/* The whole decision for one mail with features F: the rules, then
- * (when no rule decided) MODEL with T's threshold, then the urgency
- * phrases and, unless a calming phrase matched, URGENCY_MODEL (may be
- * NULL).
- * MODEL's classes must be T's topics in T's order.  SENDER_DOMAIN and
- * HEADERS as for dm_topics_rule_match(); all borrowed.  Fills OUT. */
+/* The whole decision for one mail with features F in LANG: the rules;
+ * when the phrases of several topics tie, MODEL chooses among those
+ * topics; when no rule matched, MODEL decides with T's threshold.  Then
+ * the urgency phrases and, unless a calming phrase matched, URGENCY_MODEL
+ * (may be NULL; on the labelled mail the phrases alone did better, see
+ * etc/topics.conf).  MODEL's classes must be T's topics in T's order.
+ * SENDER_DOMAIN and HEADERS as for dm_topics_rule_match(); all borrowed.
+ * Fills OUT. */
 void dm_topics_decide(const struct dm_topics *t, const struct dm_nb_model *model,
 		      const struct dm_nb_model *urgency_model, const struct dm_features *f,
 		      const char *lang, const char *sender_domain, const char *const *headers,

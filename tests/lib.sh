@@ -44,6 +44,7 @@ dm_write_config() {
 [desk]
 support_address = support@example.org
 support_name = Example Service Desk
+topics = $TOP_SRCDIR/etc/topics.conf
 
 [database]
 conninfo = $DM_CONNINFO

@@ -10,12 +10,12 @@ DM_OUTGOING_EXTRA="retry_delay = 1s" dm_setup
 dm_write_config
 printf '%s\n' "$EXTRA_AGENTS" >>"$DESKMAIL_CONFIG"
 
-"$DESKMAIL" agent add mojca@desk.example.org --name "Mojca Zupan" --team first-line >/dev/null
+"$DESKMAIL" agent add mojca@desk.example.org --name "Mojca Zupan" --team it-support >/dev/null
 is "$?" 0 "agent add"
-"$DESKMAIL" agent add janne@desk.example.org --name "Janne Virtanen" --team first-line >/dev/null
+"$DESKMAIL" agent add janne@desk.example.org --name "Janne Virtanen" --team it-support >/dev/null
 "$DESKMAIL" agent add gabor@desk.example.org --name "Gábor Kiss" --team network >/dev/null
 OUT=$("$DESKMAIL" agent list)
-like "$OUT" 'mojca@desk\.example\.org +Mojca Zupan +first-line +active' "agent list shows name, team, state"
+like "$OUT" 'mojca@desk\.example\.org +Mojca Zupan +it-support +active' "agent list shows name, team, state"
 "$DESKMAIL" agent add temp@desk.example.org --name Temp --team first-line >/dev/null
 "$DESKMAIL" agent disable temp@desk.example.org >/dev/null
 like "$("$DESKMAIL" agent list)" 'temp@desk\.example\.org +Temp +first-line +disabled' "agent disable"
@@ -64,10 +64,10 @@ MAIL
 dm_deliver "$T/c1.eml"
 is "$RC" 0 "customer mail stored"
 T1=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'c1@example.si'")
-is "$(pg_sql "SELECT t.name FROM tickets k JOIN teams t ON t.id = k.team_id WHERE k.id = $T1")" first-line \
-	"the ticket is in the queue's team"
-is "$(count_to mojca@desk.example.org)" 1 "Mojca (first-line) is notified"
-is "$(count_to janne@desk.example.org)" 1 "Janne (first-line) is notified"
+is "$(pg_sql "SELECT t.name || ' ' || k.topic FROM tickets k JOIN teams t ON t.id = k.team_id WHERE k.id = $T1")" \
+	"it-support hardware-printing" "the printer mail is classified and goes to its topic's team"
+is "$(count_to mojca@desk.example.org)" 1 "Mojca (it-support) is notified"
+is "$(count_to janne@desk.example.org)" 1 "Janne (it-support) is notified"
 is "$(count_to gabor@desk.example.org)" 0 "Gábor (network) is not"
 is "$(count_to temp@desk.example.org)" 0 "a disabled agent is not"
 N=$(sent_to mojca@desk.example.org)
@@ -80,7 +80,7 @@ body=$(dm_body "$N")
 like "$body" '^##- Odgovorite nad to črto / Reply above this line -##' "notification: the marker in Slovenian and English, first"
 like "$body" 'tiskalnik v čitalnici že od jutra ne tiska' "notification: the customer's text"
 like "$body" "new ticket: \\[Support #$T1\\] from Ana Novak <ana@example.si>" "notification: what and from whom"
-like "$body" 'Status: new +Priority: normal +Team: first-line' "notification: ticket facts"
+like "$body" 'Status: new +Priority: urgent +Team: it-support +Topic: hardware-printing' "notification: ticket facts"
 like "$body" 'Language: sl +Answer due: ' "notification: language and due time"
 like "$body" 'Attachments: napaka\.txt' "notification: attachments listed"
 like "$(grep -c 'filename="\?napaka.txt' "$N")" '^[1-9]' "notification: the attachment attached"
@@ -132,11 +132,11 @@ rid=$(dm_header "$R" Message-ID | tr -d '<>')
 is "$(dm_count "messages WHERE message_id = '$rid' AND direction = 'out' AND kind = 'agent'")" 1 "relayed: its Message-ID is stored"
 is "$(sed -n 3p "${R%.eml}.argv")" "support@example.org" "relayed: envelope sender is the desk, not <>"
 J=$("$DESKMAIL" export --ticket "$T1")
-is "$(jq -r '.priority + " " + .team + " " + .assignee' <<<"$J")" "high first-line mojca@desk.example.org" "export: priority, team, assignee"
+is "$(jq -r '.priority + " " + .team + " " + .assignee' <<<"$J")" "high it-support mojca@desk.example.org" "export: priority, team, assignee"
 is "$(pg_sql "SELECT priority || ' ' || status FROM tickets WHERE id = $T1")" "high open" "#priority high applied; the first answer opens the ticket"
 is "$(pg_sql "SELECT a.address FROM tickets t JOIN agents a ON a.id = t.assignee_id WHERE t.id = $T1")" mojca@desk.example.org "#assign me"
 is "$(jq -r '[.events[] | select(.kind == "priority" or .kind == "assign" or .kind == "status") | "\(.actor) \(.kind) \(.old)>\(.new)"] | join(";")' <<<"$J")" \
-	"mojca@desk.example.org priority normal>high;mojca@desk.example.org assign null>mojca@desk.example.org;mojca@desk.example.org status new>open" \
+	"mojca@desk.example.org priority urgent>high;mojca@desk.example.org assign null>mojca@desk.example.org;mojca@desk.example.org status new>open" \
 	"every change is an event: who, what, from what to what"
 is "$(jq -r '[.messages[] | select(.direction == "in") | .kind] | join(",")' <<<"$J")" "customer,agent" "the reply is stored as kind agent"
 first=$(pg_sql "SELECT first_response_at FROM tickets WHERE id = $T1")
@@ -177,7 +177,7 @@ MAIL
 }
 before_ana=$(count_to ana@example.si)
 agent_mail n1@desk "#note
-#topic printing
+#topic facilities
 #escalate network
 
 Preverite gonilnik na strežniku." >"$T/n1.eml"
@@ -185,7 +185,7 @@ dm_deliver "$T/n1.eml" --recipient "$KEY"
 is "$(count_to ana@example.si)" "$before_ana" "#note: nothing to the customer"
 is "$(pg_sql "SELECT kind FROM messages WHERE message_id = 'n1@desk'")" note "#note: stored as kind note"
 is "$(pg_sql "SELECT coalesce(topic, '') || ' ' || (SELECT name FROM teams WHERE id = team_id) FROM tickets WHERE id = $T1")" \
-	"printing network" "#topic and #escalate applied"
+	"facilities network" "#topic and #escalate applied"
 # Janne was never on the ticket (Mojca is the assignee and the only agent who wrote).
 is "$(count_to gabor@desk.example.org)" 0 "#note copies go to agents on the ticket only"
 agent_mail n2@desk "#status pending

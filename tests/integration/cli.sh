@@ -26,7 +26,7 @@ is "$RC" 75 "deliver usage error defers (75): a broken pipe line must not bounce
 
 OUT=$("$DESKMAIL" check-config); RC=$?
 is "$RC" 0 "check-config on a valid file exits 0"
-like "$OUT" "^$DESKMAIL_CONFIG: ok \\([0-9]+ templates, calendar Europe/Ljubljana\\)$" "check-config says ok"
+like "$OUT" "^$DESKMAIL_CONFIG: ok \\([0-9]+ templates, 11 topics, calendar Europe/Ljubljana\\)$" "check-config says ok"
 printf 'Subject: Hi {{nonsense}}\n\nBody\n' >"$T/ack.xx.txt"
 mkdir -p "$T/tpl" && cp "$TOP_SRCDIR"/templates/* "$T/tpl/" && mv "$T/ack.xx.txt" "$T/tpl/ack.en.broken.txt"
 DM_ACK_EXTRA="templates = $T/tpl" dm_write_config
@@ -39,6 +39,7 @@ is "$RC" 75 "deliver defers (75) while a template is broken"
 is "$(dm_count tickets)" 0 "... and stores nothing yet"
 dm_write_config
 sed -e "s|^secret_file = .*|secret_file = $T/secret|" -e "s|^templates = .*|templates = $TOP_SRCDIR/templates|" \
+	-e "s|^topics = .*|topics = $TOP_SRCDIR/etc/topics.conf|" \
 	"$TOP_SRCDIR/etc/deskmail.conf" >"$T/example.conf"
 OUT=$("$DESKMAIL" --config "$T/example.conf" check-config 2>&1)
 is "$?" 0 "the shipped example configuration is valid (with a secret and the source templates)"

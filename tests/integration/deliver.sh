@@ -123,7 +123,7 @@ is "$(jq -r '.ack' <<<"$J")" sent "ack sent"
 is "$(jq -r '.related' <<<"$J")" null "related: none"
 like "$(jq -r '.due_at' <<<"$J")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "due_at set"
 is "$(jq -r '.messages[1].direction + " " + .messages[1].kind' <<<"$J")" "out auto" "the acknowledgement is on the ticket"
-is "$(jq -r '[.events[].kind] | join(",")' <<<"$J")" "created,ack" "events: created, ack"
+is "$(jq -r '[.events[].kind] | join(",")' <<<"$J")" "created,classified,ack" "events: created, classified, ack"
 
 # --- export of everything: one line per ticket, oldest first
 all=$("$DESKMAIL" export)

@@ -14,7 +14,7 @@ is "$?" 70 "the deliver role cannot add agents (an admin command)"
 
 # An admin adds the agent; mail flows with the deliver role only.
 DM_CONNINFO="host=$PGHOST port=$PGPORT user=ops dbname=deskmail" dm_write_config
-"$DESKMAIL" agent add agent@desk.example.org --name Agent --team first-line >/dev/null
+"$DESKMAIL" agent add agent@desk.example.org --name Agent --team it-support >/dev/null
 is "$?" 0 "the admin role adds an agent"
 DM_CONNINFO="host=$PGHOST port=$PGPORT user=mx1 dbname=deskmail" dm_write_config
 dm_mail p1@example.si "Pravice" >"$T/p1.eml"
@@ -54,6 +54,7 @@ denied "DELETE FROM messages" "the deliver role cannot delete messages"
 denied "DELETE FROM tickets" "... nor tickets"
 denied "TRUNCATE events" "... nor truncate the audit trail"
 denied "UPDATE messages SET body_text = ''" "... nor rewrite stored mail"
+denied "UPDATE outbox SET body = ''" "... nor rewrite queued mail"
 denied "DROP TABLE tickets" "... nor drop tables"
 denied "ALTER TABLE tickets ADD COLUMN x int" "... nor change the schema"
 is "$(dm_count messages)" "$(pg_sql "SELECT count(*) FROM messages")" "nothing was deleted"

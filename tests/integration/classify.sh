@@ -1,0 +1,102 @@
+#!/bin/bash
+# classify.sh - topic, language and urgency: eval on the labelled mail,
+# train -> deliver -> topic in export, and an agent's #topic correction
+# changing the next classification.
+. "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+dm_setup
+LABELLED=${DM_LABELLED_DATA:-$TOP_SRCDIR/../shared/data/labelled-dev.jsonl}
+ok "$([ -s "$LABELLED" ]; echo $?)" "the labelled mail is there ($LABELLED)"
+
+E=$("$DESKMAIL" eval "$LABELLED"); RC=$?
+is "$RC" 0 "eval exits 0"
+diag "$(head -6 <<<"$E" | tail -4 | tr -s ' ' | paste -sd';')"
+acc=$(sed -n 's/^topic accuracy *\([0-9.]*\).*/\1/p' <<<"$E")
+rec=$(sed -n 's/^urgent recall *\([0-9.]*\)/\1/p' <<<"$E")
+pre=$(sed -n 's/^urgent precision *\([0-9.]*\)/\1/p' <<<"$E")
+ok "$(awk "BEGIN { exit !($acc >= 0.90) }"; echo $?)" "5-fold topic accuracy $acc >= 0.90"
+ok "$(awk "BEGIN { exit !($rec >= 0.85) }"; echo $?)" "urgent recall $rec >= 0.85"
+ok "$(awk "BEGIN { exit !($pre >= 0.80) }"; echo $?)" "urgent precision $pre >= 0.80"
+is "$(grep -c '^[0-9 ][0-9] [a-z-]* ' <<<"$E")" 11 "eval prints the confusion matrix, 11 rows"
+like "$E" 'login-password +[0-9.]+ +[0-9.]+ +24' "eval prints per-topic precision and recall"
+is "$(dm_count model_classes)" 0 "eval does not touch the stored model"
+
+# Before training: a mail with no rule phrase and no known word is triage.
+mail() { # mail ID SUBJECT BODY [FROM]
+	printf 'From: %s\nTo: support@example.org\nSubject: %s\nMessage-ID: <%s>\nContent-Type: text/plain; charset=utf-8\n\n%s\n' \
+		"${4:-Zala <zala@example.si>}" "$2" "$1" "$3"
+}
+mail q1@x "Zorbulator" "Zorbulator flimflam quuxification ne dela pravilno." >"$T/q1.eml"
+dm_deliver "$T/q1.eml"
+J=$("$DESKMAIL" export --ticket 1)
+is "$(jq -r .topic <<<"$J")" triage "an unknown kind of mail goes to triage"
+
+OUT=$("$DESKMAIL" train "$LABELLED"); RC=$?
+is "$RC" 0 "train exits 0"
+like "$OUT" '^264 examples added; the topic model now holds 264 documents' "train reports what it stored"
+is "$(dm_count model_classes)" 11 "the model has the 11 topics"
+
+# After training: delivered mail gets topic, priority, team and language.
+mail r1@x "Knjige ne morem podaljšati" "Dober dan, v spletnem katalogu ne morem podaljšati izposoje knjig, rok vrnitve je jutri." >"$T/r1.eml"
+dm_deliver "$T/r1.eml"
+J=$("$DESKMAIL" export --ticket 2)
+is "$(jq -r .topic <<<"$J")" loans-reservations "a renewal question: loans-reservations"
+is "$(jq -r .team <<<"$J")" first-line "... routed to its team"
+is "$(jq -r .language <<<"$J")" sl "... language sl"
+is "$(jq -r .priority <<<"$J")" normal "... priority normal"
+mail u1@x "Sistem ne dela" "Nihče v knjižnici se ne more prijaviti, izposoja stoji, ne moremo delati." "Mirko <mirko@example.si>" >"$T/u1.eml"
+dm_deliver "$T/u1.eml"
+is "$("$DESKMAIL" export --ticket 3 | jq -r .priority)" urgent "\"nobody can log in, we cannot work\": urgent"
+mail f1@x "Kirjaston tulostin" "Hei, kirjaston tulostin ei tulosta, paperi juuttuu koko ajan." "Mikko <mikko@example.fi>" >"$T/f1.eml"
+dm_deliver "$T/f1.eml"
+is "$("$DESKMAIL" export --ticket 4 | jq -r '.topic + " " + .language + " " + .team')" "hardware-printing fi it-support" \
+	"a Finnish printer problem: hardware-printing, fi, it-support"
+
+# classify prints the decision and stores nothing.
+before=$(dm_count tickets)
+OUT=$("$DESKMAIL" classify <"$T/r1.eml"); RC=$?
+is "$RC" 0 "classify exits 0"
+like "$OUT" '^topic +loans-reservations$' "classify: topic"
+like "$OUT" '^confidence +[0-9.]+' "classify: confidence"
+like "$OUT" '^language +sl$' "classify: language"
+like "$OUT" '^priority +normal' "classify: priority"
+like "$OUT" '^tokens +.+\([0-9.-]+\)' "classify: the deciding tokens"
+is "$(dm_count tickets)" "$before" "classify stores nothing"
+
+# An agent's #topic correction teaches the model.
+"$DESKMAIL" agent add lead@desk.example.org --name Lead --team first-line >/dev/null
+mail q2@x "Zorbulator spet" "Zorbulator flimflam quuxification spet ne dela." >"$T/q2.eml"
+dm_deliver "$T/q2.eml"
+T5=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'q2@x'")
+before_topic=$(pg_sql "SELECT topic FROM tickets WHERE id = $T5")
+ok "$([ "$before_topic" != facilities ]; echo $?)" "before the correction the zorbulator is not 'facilities' ($before_topic)"
+cat >"$T/fix.eml" <<MAIL
+From: Lead <lead@desk.example.org>
+To: support@example.org
+Subject: Re: [Support #$T5] Zorbulator spet
+Message-ID: <fix@desk>
+Authentication-Results: localhost; dkim=pass header.d=desk.example.org
+Content-Type: text/plain
+
+#topic facilities
+#note
+Zorbulator je naprava v stavbi.
+MAIL
+printf '[agents]\ntrusted_authserv_id = localhost\n' >>"$DESKMAIL_CONFIG"
+dm_deliver "$T/fix.eml"
+is "$(pg_sql "SELECT topic FROM tickets WHERE id = $T5")" facilities "#topic corrects the ticket"
+is "$(pg_sql "SELECT docs FROM model_classes WHERE model = 'topic' AND class = 'facilities'")" 25 \
+	"the correction is one more document of 'facilities' (24 trained + 1)"
+ok "$([ "$(pg_sql "SELECT count(*) FROM model_tokens WHERE model = 'topic' AND class = 'facilities' AND token LIKE 'zorbul%'")" -ge 1 ]; echo $?)" \
+	"the correction added the ticket's words to the corrected topic"
+mail q3@x "Zorbulator" "Zorbulator flimflam quuxification ne dela." "Tine <tine@example.si>" >"$T/q3.eml"
+dm_deliver "$T/q3.eml"
+is "$(pg_sql "SELECT topic FROM tickets t JOIN messages m ON m.ticket_id = t.id WHERE m.message_id = 'q3@x'")" facilities \
+	"the next such mail is classified as the agent said"
+"$DESKMAIL" train /dev/null >/dev/null 2>&1
+is "$?" 0 "train on an empty file adds nothing and succeeds"
+printf '{"subject": "x", "body": "y", "topic": "no-such-topic"}\n' >"$T/bad.jsonl"
+OUT=$("$DESKMAIL" train "$T/bad.jsonl" 2>&1); RC=$?
+is "$RC" 65 "train with an unknown topic: exit 65"
+like "$OUT" "bad\\.jsonl:1: topic 'no-such-topic' is not in the topics file" "... naming the line"
+
+tap_done
