@@ -10,6 +10,11 @@
  * WORKERS (default 1) processes run at once, like an MTA's pipe
  * transport with a process limit: a new one starts as soon as one ends.
  *
+ * A command's first word may be @LABEL[:USER][%DIR]: several commands are
+ * run in turn for each message (interleaved, so that a changing load on
+ * the machine weighs on all alike); USER drops root privileges; DIR takes
+ * the message from DIR/BASENAME instead (a variant of the corpus).
+ *
  * For each message the driver forks, opens PATH as the child's standard
  * input, optionally drops root privileges to USER (for Dovecot's LDA,
  * which refuses to deliver as root without an auth server), and execs
@@ -22,7 +27,15 @@
  * for bench/run to put in its table:
  *   label n ok fail wall_s msg_s p50_ms p90_ms p99_ms max_ms rss_max_kib
  *   rss_over (messages whose peak RSS exceeded 2 x size + 16 MiB)
- * With -x a non-zero exit status of any child makes the driver exit 1. */
+ * With -x a non-zero exit status of any child makes the driver exit 1.
+ *
+ * Called as "recording-sendmail" (a link to the driver), it is a one-process
+ * version of tests/recording-sendmail: argv one per line to
+ * $DM_SENDMAIL_DIR/N.argv, the message to N.eml (each written as .tmp and
+ * renamed), exit 75 while $DM_SENDMAIL_DIR/FAIL exists.  The shell script
+ * starts four more programs (date, cat, mv, mv); this shows what a
+ * sendmail that is one small process costs.  Called as "null-sendmail" it
+ * only reads the message: the cost of handing it over at all. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +65,7 @@ struct cmdgroup {
 	const char *label;
 	char **argv;
 	int argc;
+	const char *altdir; /* stdin from ALTDIR/basename(PATH) instead */
 	int drop; /* change to uid/gid before exec */
 	uid_t uid;
 	gid_t gid;
@@ -147,9 +161,82 @@ read_list(const char *file, size_t *n_out)
 	return items;
 }
 
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}
+
+static int
+recording_sendmail(int argc, char **argv)
+{
+	const char *dir = getenv("DM_SENDMAIL_DIR");
+	char path[4400], tmp[4400], buf[65536];
+	if (dir == NULL) {
+		fprintf(stderr, "recording-sendmail: DM_SENDMAIL_DIR is not set\n");
+		return 75;
+	}
+	snprintf(path, sizeof path, "%s/FAIL", dir);
+	if (access(path, F_OK) == 0) {
+		while (read(0, buf, sizeof buf) > 0)
+			;
+		fprintf(stderr, "recording-sendmail: told to fail\n");
+		return 75;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char stem[4200];
+	snprintf(stem, sizeof stem, "%s/%lld%09ld.%d", dir, (long long) ts.tv_sec, ts.tv_nsec, (int) getpid());
+	/* argv */
+	snprintf(tmp, sizeof tmp, "%s.argv.tmp", stem);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0)
+		return 75;
+	for (int i = 1; i < argc; i++)
+		if (write_all(fd, argv[i], strlen(argv[i])) != 0 || write_all(fd, "\n", 1) != 0)
+			return 75;
+	close(fd);
+	/* the message */
+	char tmp2[4400];
+	snprintf(tmp2, sizeof tmp2, "%s.eml.tmp", stem);
+	fd = open(tmp2, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0)
+		return 75;
+	ssize_t n;
+	while ((n = read(0, buf, sizeof buf)) > 0)
+		if (write_all(fd, buf, (size_t) n) != 0)
+			return 75;
+	if (n < 0 || close(fd) != 0)
+		return 75;
+	snprintf(path, sizeof path, "%s.eml", stem);
+	if (rename(tmp2, path) != 0)
+		return 75;
+	snprintf(path, sizeof path, "%s.argv", stem);
+	return rename(tmp, path) == 0 ? 0 : 75;
+}
+
 int
 main(int argc, char **argv)
 {
+	const char *me = strrchr(argv[0], '/');
+	if (strcmp(me ? me + 1 : argv[0], "recording-sendmail") == 0)
+		return recording_sendmail(argc, argv);
+	if (strcmp(me ? me + 1 : argv[0], "null-sendmail") == 0) {
+		char buf[65536];
+		while (read(0, buf, sizeof buf) > 0)
+			;
+		return 0;
+	}
+
 	int workers = 1, strict = 0;
 	const char *list = NULL, *out = NULL, *label = "run";
 	char **envs = calloc((size_t) argc + 1, sizeof *envs);
@@ -182,7 +269,12 @@ main(int argc, char **argv)
 			struct cmdgroup *g = &groups[ngroups++];
 			g->label = label;
 			if (argv[i][0] == '@') {
-				char *l = argv[i] + 1, *u = strchr(l, ':');
+				char *l = argv[i] + 1, *alt = strchr(l, '%');
+				if (alt) {
+					*alt++ = '\0';
+					g->altdir = alt;
+				}
+				char *u = strchr(l, ':');
 				if (u) {
 					*u++ = '\0';
 					struct passwd *pw = getpwnam(u);
@@ -246,9 +338,16 @@ main(int argc, char **argv)
 				args[i] = strcmp(g->argv[i], "%f") == 0 ? it->path
 					: strcmp(g->argv[i], "%n") == 0 ? idx : g->argv[i];
 			args[g->argc] = NULL;
-			int fd = open(it->path, O_RDONLY | O_CLOEXEC);
+			char altpath[4096];
+			const char *path = it->path;
+			if (g->altdir) {
+				const char *base = strrchr(it->path, '/');
+				snprintf(altpath, sizeof altpath, "%s/%s", g->altdir, base ? base + 1 : it->path);
+				path = altpath;
+			}
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
-				die(it->path);
+				die(path);
 			jb->start_ns = now_ns();
 			pid_t pid = fork();
 			if (pid < 0)

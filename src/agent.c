@@ -9,6 +9,7 @@ static const char SQL_TEAM_ENSURE[] =
 	"WITH ins AS (INSERT INTO teams (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id) "
 	"SELECT id FROM ins UNION ALL SELECT id FROM teams WHERE name = $1 LIMIT 1";
 static const char SQL_TEAM_EXISTS[] = "SELECT 1 FROM teams WHERE name = $1";
+static const char SQL_TEAM_ID[] = "SELECT id FROM teams WHERE name = $1";
 static const char SQL_AGENT_ADD[] =
 	"INSERT INTO agents (address, name, team_id, active) VALUES ($1, $2, $3, true) "
 	"ON CONFLICT (address) DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"
@@ -37,6 +38,16 @@ dm_team_ensure(struct dm_db *db, const char *name, gint64 *id)
 	const char *p[] = { name };
 	g_autoptr(PGresult) res = NULL;
 	enum dm_status st = dm_db_query(db, SQL_TEAM_ENSURE, 1, p, &res);
+	if (st == DM_OK && PQntuples(res) == 0) {
+		/* Another transaction inserted the team and committed while
+		 * this statement ran: ON CONFLICT DO NOTHING returns no row and
+		 * the SELECT's snapshot predates the commit.  A new statement
+		 * (READ COMMITTED) sees the row. */
+		g_clear_pointer(&res, PQclear);
+		st = dm_db_query(db, SQL_TEAM_ID, 1, p, &res);
+		if (st == DM_OK && PQntuples(res) == 0)
+			return DM_TEMPFAIL;
+	}
 	if (st == DM_OK)
 		*id = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	return st;

@@ -106,8 +106,20 @@ classify(struct dm_db *db, const PGresult *res)
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	/* The primary message is one line without the "ERROR:" decoration. */
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	if (msg == NULL || *msg == '\0')
-		msg = PQerrorMessage(db->conn);
+	g_autofree char *first_line = NULL;
+	if (msg == NULL || *msg == '\0') {
+		/* libpq's own text, e.g. after the server ended the session:
+		 * "FATAL:  terminating connection ...\nLINE 1: INSERT INTO ...\n
+		 * ^\nserver closed the connection unexpectedly ...".  Keep the
+		 * first line without the severity: the statement must not end
+		 * up in the MTA's log or in a bounce. */
+		const char *all = PQerrorMessage(db->conn);
+		const char *sep = strstr(all, ":  ");
+		if (sep && sep - all <= 8)
+			all = sep + 3;
+		first_line = g_strndup(all, strcspn(all, "\n"));
+		msg = first_line;
+	}
 	set_error(db, msg, state);
 	if (PQstatus(db->conn) == CONNECTION_BAD || state == NULL)
 		return DM_TEMPFAIL;

@@ -261,6 +261,34 @@ gen() { # gen CASE: write $out/CASE.eml
 			} | base64 -w 76
 			printf -- '--t--\n'
 		} >"$f" ;;
+	headers-100000) # 100,000 header fields
+		{
+			hdr "$c"
+			awk 'BEGIN { for (i = 0; i < 100000; i++) printf "X-Junk-%d: %d\n", i % 7, i }'
+			printf 'Content-Type: text/plain\n\nMany headers.\n'
+		} >"$f" ;;
+	parts-tiny-2m) # 2,000,000 empty parts in 12 MB
+		{
+			hdr "$c"
+			printf 'Content-Type: multipart/mixed; boundary="p"\n\n--p\nContent-Type: text/plain\n\nTiny parts.\n'
+			rep 2000000 '--p\n\n\n'
+			printf -- '--p--\n'
+		} >"$f" ;;
+	headers-tiny-3m) # 3,300,000 header fields of 6 bytes (20 MB)
+		{
+			hdr "$c"
+			rep 3300000 'X:xxx\n'
+			printf 'Content-Type: text/plain\n\nTiny headers.\n'
+		} >"$f" ;;
+	html-deep) # HTML only: 100,000 nested elements, then text
+		{
+			hdr "$c"
+			printf 'Content-Type: text/html; charset=utf-8\n\n<html><body>'
+			rep 100000 '<div><b>'
+			printf 'Deep text.'
+			rep 100000 '</b></div>'
+			printf '</body></html>\n'
+		} >"$f" ;;
 	envelope-dash) # a plain mail; the test gives --sender/--recipient starting with -
 		{ hdr "$c"; printf 'Content-Type: text/plain\n\nEnvelope options.\n'; } >"$f" ;;
 	*)
@@ -273,7 +301,8 @@ ALL="nested-1000 parts-100000 rfc822-200 headers-only garbage-8bit header-10mb m
 references-10000 nul-bytes bad-base64 bad-qp charset-klingon charset-injection charset-nul
 from-empty from-at from-semicolons to-5000 group-undisclosed from-dash-oq from-dash-f
 crlf-subject crlf-from-name crlf-from-name-loose sql-meta size-60mb size-49mb zeros-40mb gzip-bomb dsn-random
-tnef-garbage envelope-dash"
+tnef-garbage envelope-dash headers-100000 html-deep
+parts-tiny-2m headers-tiny-3m"
 
 if [ $# -eq 0 ]; then
 	# shellcheck disable=SC2086

@@ -1,4 +1,5 @@
 # postfix-harness.sh - a private Postfix instance for one integration test.
+# shellcheck shell=bash
 #
 # Source it after lib.sh and dm_setup, then call pf_start.  Everything lives
 # under the test's temp dir $T; the system's /etc/postfix, /var/spool/postfix
@@ -57,6 +58,10 @@ pf_available() {
 	fi
 	if ! command -v ss >/dev/null 2>&1; then
 		echo "ss(8) is missing (apt-get install iproute2)"
+		return 1
+	fi
+	if ! command -v pgrep >/dev/null 2>&1; then
+		echo "pgrep(1) is missing (apt-get install procps)"
 		return 1
 	fi
 	if ! getent passwd postfix >/dev/null || ! getent group postdrop >/dev/null; then
@@ -204,6 +209,13 @@ EOF
 	chown "$PF_USER" "$T/secret"
 	chmod 600 "$T/secret"
 	pf_use_sendmail "$PF_SENDMAIL"
+	# Everything deliver needs must be reachable by $PF_USER (a build
+	# under /root is not): check it as that user, not in the pipe.
+	runuser -u "$PF_USER" -- "$DESKMAIL" --config "$DESKMAIL_CONFIG" check-config >"$T/pf-user-check.log" 2>&1 || {
+		echo "postfix-harness: deskmail check-config as $PF_USER failed:" >&2
+		cat "$T/pf-user-check.log" >&2
+		return 1
+	}
 
 	/usr/sbin/postfix -c "$PF_DIR" check >"$T/postfix-check.log" 2>&1 || {
 		echo "postfix-harness: postfix check failed:" >&2
@@ -324,10 +336,14 @@ pf_mails() { # every delivered mail, oldest first
 	ls -1tr "$PF_MAILDIR"/new/* "$PF_MAILDIR"/cur/* 2>/dev/null
 }
 pf_mails_to() { # pf_mails_to ADDRESS: the mails delivered to ADDRESS
-	local f
-	for f in $(pf_mails); do
-		grep -qiFx "Delivered-To: $1" <(sed '/^$/q' "$f") && echo "$f"
-	done
+	local files
+	files=$(pf_mails)
+	[ -n "$files" ] || return 0
+	# shellcheck disable=SC2086
+	awk -v want="delivered-to: $(tr 'A-Z' 'a-z' <<<"$1")" '
+		FNR == 1 { head = 1 }
+		head && /^\r?$/ { head = 0; nextfile }
+		head && tolower($0) == want { print FILENAME; nextfile }' $files
 }
 pf_count_to() {
 	pf_mails_to "$1" | grep -c .
@@ -335,9 +351,9 @@ pf_count_to() {
 # pf_wait_mail ADDRESS N SECONDS: wait until N mails reached ADDRESS.
 pf_wait_mail() {
 	local i
-	for i in $(seq $(($3 * 10))); do
+	for i in $(seq $(($3 * 5))); do
 		[ "$(pf_count_to "$1")" -ge "$2" ] && return 0
-		sleep 0.1
+		sleep 0.2
 	done
 	return 1
 }

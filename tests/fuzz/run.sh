@@ -6,7 +6,7 @@
 #
 # SECONDS (default 60) is the fuzzing time; 0 only builds and replays the
 # regression inputs.  BUILD-DIR (default: a temp dir, removed afterwards)
-# holds the clang build of libdeskmail.a, the fuzzer binary, the working
+# holds the clang build of the objects, the fuzzer binary, the working
 # corpus and any crash files; give one to keep them or to fuzz longer
 # with a growing corpus.
 #
@@ -31,7 +31,7 @@ if [ -z "$build" ]; then
 fi
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-cleanup() { [ -z "$keep" ] && rm -rf "$build"; }
+cleanup() { [ -n "$keep" ] || rm -rf "$build"; }
 trap cleanup EXIT
 
 : "${CC:=clang}"
@@ -62,9 +62,9 @@ make -C "$build/lib" -j"$(nproc)" $objs >"$build/make.log" 2>&1 || {
 }
 libs=$(pkg-config --libs glib-2.0 gmime-3.0 libxml-2.0 libytnef)
 cflags=$(pkg-config --cflags glib-2.0 gmime-3.0 libxml-2.0)
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2046
 "$CC" -g -O1 -fsanitize=fuzzer $san -I"$build/lib" -I"$top/src" $cflags \
-	"$top/tests/fuzz/fuzz-deliver-input.c" $(cd "$build/lib" && printf "$build/lib/%s " $objs) \
+	"$top/tests/fuzz/fuzz-deliver-input.c" $(printf "$build/lib/%s " $objs) \
 	$libs -lm -o "$build/fuzz-deliver-input" >"$build/link.log" 2>&1 || {
 	cat "$build/link.log" >&2
 	echo "run.sh: building the fuzzer failed" >&2

@@ -86,7 +86,7 @@ is "$(dm_header "$A" In-Reply-To)" "<pa1@example.si>" "(a) ack: In-Reply-To the 
 is "$(dm_header "$A" Return-Path)" "<>" "(a) ack: Return-Path <> (null envelope sender)"
 like "$(dm_header "$A" Reply-To)" "support\\+t$TA-[0-9a-f]{20}@example\\.org" "(a) ack: Reply-To the signed reply address"
 is "$(dm_header "$A" Message-ID)" "<$(jq -r '.messages[1].message_id' <<<"$J")>" "(a) ack: the Message-ID deskmail stored"
-like "$(grep -c '' <(dm_body "$A"))" '^[1-9]' "(a) ack: a text body"
+like "$(dm_body "$A")" "\\[Support #$TA\\]" "(a) ack: the text names the ticket's tag"
 # The same mail again (an MTA retry after a lost reply): stored and acknowledged once.
 pf_smtp ana@example.si support@example.org <"$T/a.eml" >/dev/null
 pf_wait_queue 0 20
@@ -98,20 +98,39 @@ is "$(pf_count_to ana@example.si)" 1 "(a) ... and acknowledged once"
 # notification's plus address, relayed to the customer
 "$DESKMAIL" agent add agent@example.org --name "Mojca Zupan" --team first-line >/dev/null
 is "$?" 0 "(b) agent add"
-customer pb1@example.si "Zamudnina" bor@example.si "Bor Kos" >"$T/b.eml"
+# A question the shipped topics give to first-line (login-password), so
+# that the agent is notified.
+cat >"$T/b.eml" <<'MAIL'
+From: Bor Kos <bor@example.si>
+To: support@example.org
+Subject: Pozabljeno geslo
+Date: Mon, 23 Nov 2026 09:20:00 +0100
+Message-ID: <pb1@example.si>
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Pozdravljeni,
+
+pozabil sem geslo in se ne morem prijaviti v spletno knjižnico.
+
+Bor
+MAIL
 pf_smtp bor@example.si support@example.org <"$T/b.eml" >/dev/null
+pf_wait_queue 0 30
+TB=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'pb1@example.si'")
+is "$(pg_sql "SELECT tm.name FROM tickets t JOIN teams tm ON tm.id = t.team_id WHERE t.id = ${TB:-0}")" first-line \
+	"(b) the ticket is first-line's (the agent's team)"
 pf_wait_mail agent@example.org 1 30
 ok $? "(b) the agent's notification reaches the Maildir"
-TB=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'pb1@example.si'")
 N=$(pf_mails_to agent@example.org | tail -1)
 KEY=$(dm_header "$N" Reply-To | sed 's/.*<\(.*\)>.*/\1/')
 like "$KEY" "^support\\+t${TB}a[0-9]+-[0-9a-f]{20}@example\\.org\$" "(b) notification: Reply-To the agent's plus address"
-like "$(dm_header "$N" Subject)" "^\\[Support #$TB\\] Zamudnina" "(b) notification: Subject with the tag"
+like "$(dm_header "$N" Subject)" "^\\[Support #$TB\\] Pozabljeno geslo" "(b) notification: Subject with the tag"
 pf_wait_mail bor@example.si 1 30
 cat >"$T/r.eml" <<MAIL
 From: Mojca Zupan <agent@example.org>
 To: Example Service Desk <$KEY>
-Subject: Re: [Support #$TB] Zamudnina
+Subject: Re: [Support #$TB] Pozabljeno geslo
 Message-ID: <rb1@example.org>
 In-Reply-To: $(dm_header "$N" Message-ID)
 Date: Mon, 23 Nov 2026 10:00:00 +0100
@@ -120,7 +139,7 @@ Content-Transfer-Encoding: 8bit
 
 Pozdravljeni,
 
-zamudnino smo stornirali.
+geslo smo ponastavili, navodila ste prejeli po pošti.
 
 Mojca
 
@@ -137,7 +156,7 @@ is "$(pf_count_to "$KEY")" 0 "(b) ... and not to the Maildir"
 is "$(pg_sql "SELECT kind || ' ' || threaded_by || ' ' || ticket_id FROM messages WHERE message_id = 'rb1@example.org'")" \
 	"agent reply-key $TB" "(b) stored on the ticket as the agent's reply, by the reply key"
 R=$(pf_mails_to bor@example.si | tail -1)
-is "$(dm_body "$R")" "$(printf 'Pozdravljeni,\n\nzamudnino smo stornirali.\n\nMojca')" \
+is "$(dm_body "$R")" "$(printf 'Pozdravljeni,\n\ngeslo smo ponastavili, navodila ste prejeli po pošti.\n\nMojca')" \
 	"(b) relayed: the agent's text, without the quote"
 is "$(dm_header "$R" From)" "Example Service Desk <support@example.org>" "(b) relayed: From the support address"
 is "$(dm_header "$R" To)" "Bor Kos <bor@example.si>" "(b) relayed: To the customer"
@@ -292,12 +311,51 @@ sleep 1
 is "$(pf_count_to eva@example.si)" 1 "(e) the ack reaches the customer, once"
 like "$(dm_header "$(pf_mails_to eva@example.si)" Subject)" "^\\[Support #$TE\\]" "(e) ... and it is the ack"
 
+# --- (g) the null envelope sender reaches deskmail as such (pipe(8)
+# null_sender=): stored, never answered
+cat >"$T/g.eml" <<'MAIL'
+From: Nika Novak <nika@example.si>
+To: support@example.org
+Subject: Samodejni odgovor
+Message-ID: <pg1@example.si>
+Content-Type: text/plain; charset=utf-8
+
+Sem na dopustu do ponedeljka.
+MAIL
+OUT=$(pf_smtp "" support@example.org <"$T/g.eml")
+like "$OUT" '^250 ' "(g) mail from the null sender is accepted"
+pf_wait_queue 0 30
+ok $? "(g) ... and delivered to deskmail"
+TG=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'pg1@example.si'")
+is "$("$DESKMAIL" export --ticket "$TG" | jq -r .ack)" "suppressed: null-sender" "(g) no ack: the envelope sender was <>"
+sleep 1
+is "$(pf_count_to nika@example.si)" 0 "(g) nothing sent to the From address"
+
+# --- (h) mail that can never be stored (65): Postfix bounces it, quoting
+# deskmail's line
+DM_DELIVER_EXTRA="max_message_size = 2K"
+pf_write_config
+{ customer ph1@example.si "Prevelika priponka" zoe@example.si "Zoja Zorko"; head -c 3000 /dev/zero | tr '\0' x; echo; } |
+	pf_smtp zoe@example.si support@example.org >/dev/null
+pf_wait_mail zoe@example.si 1 30
+ok $? "(h) too large: a bounce reaches the sender"
+pf_wait_queue 0 10
+like "$(grep -F 'to=<support@example.org>' "$PF_LOG" | grep -F 'status=bounced')" \
+	'dsn=5\.3\.4, status=bounced \(deskmail: message too large \(limit 2048 bytes\)' \
+	"(h) Postfix bounced it with deskmail's 5.3.4 and its text"
+B=$(pf_mails_to zoe@example.si)
+is "$(dm_header "$B" Return-Path)" "<>" "(h) the bounce comes from the null sender"
+like "$(grep -i '^Diagnostic-Code:' "$B")" 'deskmail: message too large' "(h) the bounce quotes deskmail's line"
+is "$(dm_count "messages WHERE message_id = 'ph1@example.si'")" 0 "(h) nothing stored"
+DM_DELIVER_EXTRA=
+pf_write_config
+
 # --- nothing else went wrong
 is "$(half_stored)" 0 "no ticket without its message"
 is "$(pg_sql "SELECT count(*) - count(DISTINCT message_id) FROM messages WHERE direction = 'in'")" 0 \
 	"no message stored twice"
 is "$(pf_queue_count)" 0 "nothing left in Postfix's queue"
-is "$(grep -c 'status=bounced' "$PF_LOG")" 0 "Postfix bounced nothing"
+is "$(grep -c 'status=bounced' "$PF_LOG")" 1 "Postfix bounced nothing but the oversize mail"
 is "$(pf_listening)" "127.0.0.1:$PF_PORT" "still listening on 127.0.0.1 only"
 pf_stop
 is "$(sys_state)" "$SYS_BEFORE" "the system's /etc/postfix, /var/spool/postfix, /var/lib/postfix are untouched"
