@@ -133,7 +133,7 @@ parse_line(struct dm_commands *out, const char *line, GString *errors)
 		g_ptr_array_add(out->list, c);
 		return;
 	}
-	g_autofree char *shown = g_utf8_make_valid(copy, 40);
+	g_autofree char *shown = g_utf8_make_valid(copy, MIN(strlen(copy), 40));
 	g_string_append_printf(errors, "#%s: unknown command (known: #status, #assign, #priority, #topic, "
 				       "#escalate, #note, #requester)\n", shown);
 }

@@ -432,7 +432,8 @@ msgid_from_header_text(GMimeParserOptions *opts, const char *text)
 				g_string_append(value, *++l);
 			char *id = first_msgid(opts, value->str);
 			g_string_free(value, TRUE);
-			return id;
+			/* Like every id we keep: no control characters. */
+			return id ? clean_header_text(id, 998, NULL) : NULL;
 		}
 	}
 	return NULL;

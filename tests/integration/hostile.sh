@@ -270,6 +270,25 @@ done
 # Every readable case is in; the two refusals are not.
 is "$(dm_count "messages WHERE direction = 'in'")" "$((messages_before + 34))" "34 hostile messages stored"
 
+# The first statement after the id locks fails (a lock timeout on the
+# messages table): the failure path must give 75, not a crash (it once
+# freed an uninitialised pointer).
+DM_DB_EXTRA="lock_timeout = 300" dm_write_config
+dm_mail hostile-locked@test.example "Zaklenjeno" >"$H/locked.eml"
+"$PG_BIN/psql" -X -q -c "BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3);" \
+	>/dev/null 2>&1 &
+locker=$!
+for i in $(seq 50); do
+	[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 'messages'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+run_case locked 75
+like "$OUT" '^4\.3\.0 deskmail: database error, will retry' "locked: the 4.3.0 line"
+wait "$locker"
+dm_write_config
+run_case locked 0
+stored locked hostile-locked@test.example
+
 diag "case                   exit     secs    RSS(KB)"
 while read -r line; do diag "$line"; done <"$T/table"
 tap_done
