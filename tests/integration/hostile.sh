@@ -23,14 +23,16 @@ DM_ACK_EXTRA="rate_limit = 100000"
 dm_setup
 
 H=$T/hostile
-"$TOP_SRCDIR/tests/gen-hostile.sh" "$H" || bail "gen-hostile.sh failed"
+bash "$TOP_SRCDIR/tests/gen-hostile.sh" "$H" || bail "gen-hostile.sh failed"
 
 TIMEOUT=${DM_HOSTILE_TIMEOUT:-60}
+SANITIZED=
 VMEM_KB=${DM_HOSTILE_VMEM_KB:-1500000}
 RSS_KB=${DM_HOSTILE_RSS_KB:-1200000}
 if ldd "$DESKMAIL" 2>/dev/null | grep -q 'libasan\|libtsan' ||
 	nm "$DESKMAIL" 2>/dev/null | grep -q '__asan_init'; then
 	diag "deskmail is built with sanitizers: no ulimit -v, larger bounds"
+	SANITIZED=yes
 	VMEM_KB=unlimited
 	RSS_KB=${DM_HOSTILE_RSS_KB:-3000000}
 	TIMEOUT=${DM_HOSTILE_TIMEOUT:-180}
@@ -104,8 +106,10 @@ check_sent() {
 }
 
 # stored CASE MESSAGE-ID: the message is stored once, on a ticket.
+STORED=0
 stored() {
 	local c=$1 id
+	STORED=$((STORED + 1))
 	id=$(sql_lit "$2")
 	is "$(dm_count "messages WHERE message_id = $id AND direction = 'in'")" 1 "$c: stored once"
 	is "$(pg_sql "SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id
@@ -144,11 +148,19 @@ run_case garbage-8bit 65
 like "$OUT" '^5\.6\.0 deskmail: input is not a mail message' "garbage-8bit: the 5.6.0 line"
 
 # --- header sizes
-run_case header-10mb 0
-stored header-10mb "$(id_of header-10mb)"
-is "$(pg_sql "SELECT octet_length(subject) <= 65536 AND subject LIKE 'Help aaaa%' FROM messages
-	WHERE message_id = 'hostile-header-10mb@test.example'")" t "header-10mb: subject clipped to max_header_size"
+# GMime grows its buffer for one header line in fixed steps; glibc's
+# realloc moves big blocks with mremap, AddressSanitizer's copies them:
+# 2 s natively, minutes (quadratic) under ASan.  Not deskmail's to fix.
+if [ -z "$SANITIZED" ]; then
+	run_case header-10mb 0
+	stored header-10mb "$(id_of header-10mb)"
+	is "$(pg_sql "SELECT octet_length(subject) <= 65536 AND subject LIKE 'Help aaaa%' FROM messages
+		WHERE message_id = 'hostile-header-10mb@test.example'")" t "header-10mb: subject clipped to max_header_size"
+else
+	ok 0 "header-10mb # SKIP quadratic under AddressSanitizer's realloc (GMime)"
+fi
 run_case msgid-100k 0
+STORED=$((STORED + 1))
 is "$(dm_count "messages WHERE message_id LIKE 'hostile-msgid-100k-xxx%' AND direction = 'in'")" 1 \
 	"msgid-100k: stored once"
 is "$(pg_sql "SELECT max(octet_length(message_id)) <= 998 FROM messages")" t "msgid-100k: the stored id is clipped"
@@ -268,7 +280,8 @@ for c in parts-tiny-2m headers-tiny-3m; do
 done
 
 # Every readable case is in; the two refusals are not.
-is "$(dm_count "messages WHERE direction = 'in'")" "$((messages_before + 34))" "34 hostile messages stored"
+is "$(dm_count "messages WHERE direction = 'in'")" "$((messages_before + STORED))" \
+	"$STORED hostile messages stored, nothing else"
 
 # The first statement after the id locks fails (a lock timeout on the
 # messages table): the failure path must give 75, not a crash (it once
