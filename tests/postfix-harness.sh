@@ -101,6 +101,17 @@ pf_start() {
 	uid=$(id -u "$PF_USER") && gid=$(id -g "$PF_USER") || return 1
 	PF_PORT=$(pf_free_port) || { echo "postfix-harness: no free port" >&2; return 1; }
 
+	# The pipe runs deskmail as $PF_USER, who may not reach the build or
+	# source tree (a clone under /root, say): use copies under $T.
+	mkdir -p "$T/pf-share"
+	cp "$DESKMAIL" "$T/pf-share/deskmail"
+	cp -r "$TOP_SRCDIR/templates" "$T/pf-share/templates"
+	cp "$TOP_SRCDIR/etc/topics.conf" "$T/pf-share/topics.conf"
+	chmod -R a+rX "$T/pf-share"
+	sed -i -e "s|^templates = .*|templates = $T/pf-share/templates|" \
+		-e "s|^topics = .*|topics = $T/pf-share/topics.conf|" "$DESKMAIL_CONFIG"
+	DESKMAIL=$T/pf-share/deskmail
+
 	mkdir -p "$PF_DIR" "$PF_QUEUE" "$PF_BIN" "$PF_MAILDIR/new" "$PF_MAILDIR/cur" "$PF_MAILDIR/tmp"
 	chown -R "$uid:$gid" "$PF_MAILDIR"
 	chmod 700 "$PF_MAILDIR"
