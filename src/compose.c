@@ -61,7 +61,11 @@ text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
 	g_mime_text_part_set_text(part, text);
-	/* Quoted-printable where needed keeps lines short for any relay. */
+	/* Quoted-printable where needed keeps lines short for any relay.
+	 * set_text already chose 7bit for ASCII text and encode() keeps an
+	 * encoding once set, however long the lines: start from the default
+	 * so that a line over 998 bytes gets quoted-printable. */
+	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
 	return GMIME_OBJECT(part);
 }
@@ -96,15 +100,18 @@ dm_compose_message(const struct dm_compose *c)
 	char *id = dm_compose_message_id(c->hostname);
 	g_mime_message_set_message_id(m, id);
 
-	if (c->in_reply_to && *c->in_reply_to) {
+	/* A msg-id cannot be folded and a line holds 998 bytes at most. */
+	gboolean irt_ok = c->in_reply_to && *c->in_reply_to && strlen(c->in_reply_to) <= 900;
+	if (irt_ok) {
 		g_autofree char *irt = g_strdup_printf("<%s>", c->in_reply_to);
 		g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
 	}
 	/* References: the parent's References, then the parent (RFC 5322). */
 	GString *refs = g_string_new(NULL);
 	for (guint i = 0; c->references && i < c->references->len; i++)
-		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", (char *) c->references->pdata[i]);
-	if (c->in_reply_to && *c->in_reply_to)
+		if (strlen(c->references->pdata[i]) <= 900)
+			g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", (char *) c->references->pdata[i]);
+	if (irt_ok)
 		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", c->in_reply_to);
 	if (refs->len)
 		g_mime_object_set_header(obj, "References", refs->str, NULL);

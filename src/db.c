@@ -21,7 +21,8 @@ notice_to_log(void *arg, const char *message)
 {
 	/* A NOTICE must never reach what the MTA captures from stderr as if
 	 * it were our diagnostic; log it clipped instead. */
-	g_autofree char *clean = dm_log_sanitize(g_strchomp(g_strdup(message)), 300);
+	g_autofree char *copy = g_strchomp(g_strdup(message));
+	g_autofree char *clean = dm_log_sanitize(copy, 300);
 	(void) arg;
 	dm_log_warn("postgresql: %s", clean);
 }

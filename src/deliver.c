@@ -804,6 +804,8 @@ deliver_once(struct dm_db *db, struct delivery *d)
 	struct dm_message *msg = d->msg;
 	enum dm_status st;
 	gint64 dup_row, dup_ticket;
+	/* Before the first goto: the cleanup runs on every way out. */
+	g_autoptr(DmAgent) agent = NULL;
 
 	d->ticket = d->message_row = 0;
 	d->new_ticket = d->duplicate = FALSE;
@@ -822,7 +824,6 @@ deliver_once(struct dm_db *db, struct delivery *d)
 		dm_db_rollback(db);
 		return DM_OK;
 	}
-	g_autoptr(DmAgent) agent = NULL;
 	gboolean spoofed = FALSE, handled = FALSE;
 	if ((st = identify_agent(db, d, &agent, &spoofed)) != DM_OK)
 		goto fail;

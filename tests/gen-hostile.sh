@@ -1,7 +1,7 @@
 #!/bin/bash
 # gen-hostile.sh DIR [CASE...] - write the hostile mail of
 # tests/integration/hostile.sh into DIR, one file per case, DIR/CASE.eml.
-# Without CASE names every case is written (about 300 MB, a few seconds);
+# Without CASE names every case is written (about 210 MB, a few seconds);
 # nothing large is ever committed.  The output is deterministic (no
 # randomness), so a failing case can be regenerated and delivered by hand:
 #
