@@ -698,6 +698,43 @@ message_from_mime(GMimeMessage *m, GBytes *raw, GMimeParserOptions *opts,
 	return msg;
 }
 
+/* How much of RAW to hand to GMime.  GMime builds the whole MIME tree
+ * before we walk it, and each part or header costs it a few hundred
+ * bytes: 2 MB of tiny parts or one-byte header lines would take more
+ * than a gigabyte.  max_parts only bounds our walk, so stop the parser
+ * early instead: at the line where more lines than the part limit could
+ * use begin with "--" (boundaries) or look like header fields.  The raw
+ * message is still stored whole; only what we extract from it is cut. */
+static gsize
+parse_extent(const guint8 *data, gsize len, const struct dm_limits *limits)
+{
+	const guint64 max_dashes = 2 * (guint64) limits->max_parts + 16;
+	const guint64 max_fields = 40 * (guint64) limits->max_parts + 1000;
+	guint64 dashes = 0, fields = 0;
+	gsize pos = 0;
+
+	while (pos < len) {
+		const guint8 *line = data + pos;
+		gsize rest = len - pos;
+		if (rest >= 2 && line[0] == '-' && line[1] == '-') {
+			if (++dashes > max_dashes)
+				return pos;
+		} else {
+			/* field-name = 1*printable-except-colon, then ":" */
+			gsize i = 0;
+			while (i < rest && i < 80 && line[i] > ' ' && line[i] < 127 && line[i] != ':')
+				i++;
+			if (i > 0 && i < rest && line[i] == ':' && ++fields > max_fields)
+				return pos;
+		}
+		const guint8 *nl = memchr(line, '\n', rest);
+		if (nl == NULL)
+			break;
+		pos = (gsize) (nl - data) + 1;
+	}
+	return len;
+}
+
 struct dm_message *
 dm_message_parse(GBytes *raw, const struct dm_limits *limits, const char *const *charsets)
 {
@@ -717,7 +754,8 @@ dm_message_parse(GBytes *raw, const struct dm_limits *limits, const char *const 
 	/* Parse from the caller's bytes without copying them: a memory stream
 	 * over a GByteArray that does not own its data.  The parser only
 	 * reads, and the stream keeps parts as windows into it. */
-	GByteArray *view = g_byte_array_new_take((guint8 *) raw_data, raw_len);
+	gsize extent = parse_extent(raw_data, raw_len, limits);
+	GByteArray *view = g_byte_array_new_take((guint8 *) raw_data, extent);
 	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(view);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -730,6 +768,8 @@ dm_message_parse(GBytes *raw, const struct dm_limits *limits, const char *const 
 		goto out;
 
 	msg = message_from_mime(m, raw, opts, limits, charsets);
+	if (extent < raw_len)
+		msg->flags |= DM_MESSAGE_PARTS_LIMITED;
 
 out:
 	if (m)

@@ -1,8 +1,9 @@
 #!/bin/bash
-# gen-hostile.sh DIR [CASE...] - write the hostile mail of
+# gen-hostile.sh DIR [all|small|large|CASE...] - write the hostile mail of
 # tests/integration/hostile.sh into DIR, one file per case, DIR/CASE.eml.
-# Without CASE names every case is written (about 210 MB, a few seconds);
-# nothing large is ever committed.  The output is deterministic (no
+# Without CASE names every case is written (about 210 MB, a few seconds).
+# The small cases are committed in tests/data/hostile/; nothing large is
+# ever committed.  The output is deterministic (no
 # randomness), so a failing case can be regenerated and delivered by hand:
 #
 #     tests/gen-hostile.sh /tmp/h nested-1000 && deskmail deliver </tmp/h/nested-1000.eml
@@ -297,17 +298,23 @@ gen() { # gen CASE: write $out/CASE.eml
 	esac
 }
 
-ALL="nested-1000 parts-100000 rfc822-200 headers-only garbage-8bit header-10mb msgid-100k
+# SMALL is committed in tests/data/hostile/ (each under 300 KB; the test
+# checks that this script still writes exactly those bytes); LARGE is
+# written at test time.
+SMALL="nested-1000 rfc822-200 headers-only garbage-8bit msgid-100k
 references-10000 nul-bytes bad-base64 bad-qp charset-klingon charset-injection charset-nul
 from-empty from-at from-semicolons to-5000 group-undisclosed from-dash-oq from-dash-f
-crlf-subject crlf-from-name crlf-from-name-loose sql-meta size-60mb size-49mb zeros-40mb gzip-bomb dsn-random
-tnef-garbage envelope-dash headers-100000 html-deep
+crlf-subject crlf-from-name crlf-from-name-loose sql-meta gzip-bomb dsn-random
+tnef-garbage envelope-dash"
+LARGE="parts-100000 header-10mb size-60mb size-49mb zeros-40mb headers-100000 html-deep
 parts-tiny-2m headers-tiny-3m"
 
-if [ $# -eq 0 ]; then
-	# shellcheck disable=SC2086
-	set -- $ALL
-fi
+# shellcheck disable=SC2086
+case ${1:-all} in
+all) shift $(($# > 0)); set -- $SMALL $LARGE ;;
+small) shift; set -- $SMALL ;;
+large) shift; set -- $LARGE ;;
+esac
 for c in "$@"; do
 	gen "$c"
 done

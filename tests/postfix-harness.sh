@@ -331,6 +331,21 @@ pf_wait_deferred() {
 	return 1
 }
 
+# pf_wait_log FIXED REGEX SECONDS: wait until the instance's log has a line
+# holding the fixed string FIXED that also matches the extended REGEX, and
+# print the last such line (empty when none came).  postlogd writes the
+# delivery agent's line asynchronously: a mail the delivery caused can be in
+# a Maildir before the line that reports the delivery is in the log.
+pf_wait_log() {
+	local i line
+	for i in $(seq $(($3 * 10))); do
+		line=$(grep -F -- "$1" "$PF_LOG" | grep -E -- "$2" | tail -1)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	printf '%s\n' "$line"
+}
+
 # pf_deferred_reasons: for each deferred message, "DSN REASON" as Postfix
 # logged its last delivery attempt, e.g. "4.3.0 deskmail: database
 # unavailable ..." (pipe(8) takes deskmail's enhanced status code as the

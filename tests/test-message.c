@@ -949,6 +949,66 @@ test_depth_limited(void **state G_GNUC_UNUSED)
 	g_bytes_unref(raw);
 }
 
+/* A flood of tiny parts or header-like lines: GMime is only given the
+ * prefix a walk within max_parts could use, so its tree stays small; the
+ * first parts still count and the raw message is kept whole. */
+static void
+test_parse_extent_parts(void **state G_GNUC_UNUSED)
+{
+	GString *mail = g_string_new("From: ana@example.si\nSubject: parts\n"
+	                             "Message-ID: <flood@example.si>\nMIME-Version: 1.0\n"
+	                             "Content-Type: multipart/mixed; boundary=b\n\n");
+	for (int i = 0; i < 500; i++)
+		g_string_append_printf(mail, "--b\nContent-Type: text/plain\n\npart %d\n", i);
+	g_string_append(mail, "--b--\n");
+	gsize len = mail->len;
+	GBytes *raw = g_string_free_to_bytes(mail);
+	struct dm_limits limits;
+
+	dm_limits_init_defaults(&limits);
+	limits.max_parts = 10;
+	struct dm_message *msg = parse_bytes(raw, &limits);
+	assert_non_null(msg);
+	check_invariants(msg, raw);
+	assert_true(msg->flags & DM_MESSAGE_PARTS_LIMITED);
+	assert_string_equal(msg->message_id, "flood@example.si");
+	assert_non_null(strstr(msg->text, "part 0"));
+	assert_null(strstr(msg->text, "part 40"));
+	assert_int_equal(g_bytes_get_size(msg->raw), len);
+	dm_message_free(msg);
+
+	/* The same mail under the default limit is walked whole. */
+	msg = parse_bytes(raw, NULL);
+	assert_non_null(msg);
+	assert_false(msg->flags & DM_MESSAGE_PARTS_LIMITED);
+	assert_non_null(strstr(msg->text, "part 499"));
+	dm_message_free(msg);
+	g_bytes_unref(raw);
+}
+
+static void
+test_parse_extent_fields(void **state G_GNUC_UNUSED)
+{
+	GString *mail = g_string_new("From: ana@example.si\nSubject: fields\n"
+	                             "Message-ID: <fields@example.si>\n");
+	for (int i = 0; i < 3000; i++)
+		g_string_append_printf(mail, "X-%d: y\n", i);
+	g_string_append(mail, "\nthe body\n");
+	GBytes *raw = g_string_free_to_bytes(mail);
+	struct dm_limits limits;
+
+	dm_limits_init_defaults(&limits);
+	limits.max_parts = 1; /* 40 * 1 + 1000 header-like lines */
+	struct dm_message *msg = parse_bytes(raw, &limits);
+	assert_non_null(msg);
+	check_invariants(msg, raw);
+	assert_true(msg->flags & DM_MESSAGE_PARTS_LIMITED);
+	assert_string_equal(msg->subject, "fields");
+	assert_string_equal(msg->from.addr, "ana@example.si");
+	dm_message_free(msg);
+	g_bytes_unref(raw);
+}
+
 static void
 test_defaults(void **state G_GNUC_UNUSED)
 {
@@ -1152,6 +1212,8 @@ main(void)
 		cmocka_unit_test(test_header_clipped),
 		cmocka_unit_test(test_parts_limited),
 		cmocka_unit_test(test_depth_limited),
+		cmocka_unit_test(test_parse_extent_parts),
+		cmocka_unit_test(test_parse_extent_fields),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_empty_input),
 		cmocka_unit_test(test_not_mail),

@@ -68,7 +68,7 @@ pf_wait_mail ana@example.si 1 30
 ok $? "(a) the acknowledgement reaches the customer's Maildir"
 pf_wait_queue 0 10
 ok $? "(a) the queue is empty: delivered to deskmail"
-like "$(grep 'to=<support@example.org>' "$PF_LOG" | tail -1)" 'relay=deskmail, .*status=sent' \
+like "$(pf_wait_log 'to=<support@example.org>' 'status=' 10)" 'relay=deskmail, .*status=sent' \
 	"(a) Postfix handed support@example.org to the deskmail pipe"
 J=$("$DESKMAIL" export)
 is "$(jq -s length <<<"$J")" 1 "(a) one ticket"
@@ -150,7 +150,7 @@ OUT=$(pf_smtp agent@example.org "$KEY" <"$T/r.eml")
 like "$OUT" '^250 ' "(b) the agent's reply is accepted for the plus address"
 pf_wait_mail bor@example.si 2 30
 ok $? "(b) the relayed reply reaches the customer's Maildir"
-like "$(grep -F "to=<$KEY>" "$PF_LOG" | tail -1)" 'relay=deskmail, .*status=sent' \
+like "$(pf_wait_log "to=<$KEY>" 'status=' 10)" 'relay=deskmail, .*status=sent' \
 	"(b) Postfix routed support+KEY to deskmail (recipient_delimiter)"
 is "$(pf_count_to "$KEY")" 0 "(b) ... and not to the Maildir"
 is "$(pg_sql "SELECT kind || ' ' || threaded_by || ' ' || ticket_id FROM messages WHERE message_id = 'rb1@example.org'")" \
@@ -340,7 +340,7 @@ pf_write_config
 pf_wait_mail zoe@example.si 1 30
 ok $? "(h) too large: a bounce reaches the sender"
 pf_wait_queue 0 10
-like "$(grep -F 'to=<support@example.org>' "$PF_LOG" | grep -F 'status=bounced')" \
+like "$(pf_wait_log 'to=<support@example.org>' 'status=bounced' 10)" \
 	'dsn=5\.3\.4, status=bounced \(deskmail: message too large \(limit 2048 bytes\)' \
 	"(h) Postfix bounced it with deskmail's 5.3.4 and its text"
 B=$(pf_mails_to zoe@example.si)
