@@ -14,6 +14,7 @@ struct dm_db {
 	PGconn *conn;
 	char *error;
 	char sqlstate[6];
+	char *begin_sql; /* BEGIN and the session's settings, per transaction */
 };
 
 static void
@@ -68,6 +69,13 @@ dm_db_connect(const char *conninfo, const char *dbname_override, int connect_tim
 		return DM_TEMPFAIL;
 	}
 	PQsetNoticeProcessor(db->conn, notice_to_log, NULL);
+	/* A connection pooler in transaction mode (PgBouncer) drops the
+	 * startup "options" or hands the session to someone else between
+	 * transactions: what a transaction relies on is set in it, in the
+	 * same round trip as BEGIN. */
+	db->begin_sql = g_strdup_printf("BEGIN; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d; "
+					"SET LOCAL TimeZone = 'UTC'; SET LOCAL client_min_messages = warning",
+					statement_timeout, lock_timeout);
 	set_error(db, "", NULL);
 	*db_out = db;
 	return DM_OK;
@@ -81,6 +89,7 @@ dm_db_free(struct dm_db *db)
 	if (db->conn)
 		PQfinish(db->conn);
 	g_free(db->error);
+	g_free(db->begin_sql);
 	g_free(db);
 }
 
@@ -176,7 +185,7 @@ dm_db_exec_script(struct dm_db *db, const char *sql)
 enum dm_status
 dm_db_begin(struct dm_db *db)
 {
-	return dm_db_query(db, "BEGIN", 0, NULL, NULL);
+	return dm_db_exec_script(db, db->begin_sql);
 }
 
 enum dm_status
@@ -269,4 +278,77 @@ dm_db_create_database(struct dm_db *db, const char *name, gboolean *created)
 	st = dm_db_exec_script(db, sql);
 	*created = st == DM_OK;
 	return st;
+}
+
+/* ---- COPY FROM STDIN (FORMAT binary), streamed
+ *
+ * Large values (the raw message, attachments) go to the server in chunks
+ * straight from the caller's memory: PQexecParams would first copy the
+ * whole value into libpq's output buffer, which grows to the next power of
+ * two above it (a 20 MB mail costs 32 MB more address space, 20 MB of it
+ * touched).  One COPY also carries any number of rows in one round trip. */
+#define COPY_CHUNK (64 * 1024)
+
+static enum dm_status
+copy_put(struct dm_db *db, const void *data, gsize len)
+{
+	const char *p = data;
+	while (len > 0) {
+		int n = len > COPY_CHUNK ? COPY_CHUNK : (int) len;
+		if (PQputCopyData(db->conn, p, n) != 1) {
+			set_error(db, PQerrorMessage(db->conn), NULL);
+			return DM_TEMPFAIL;
+		}
+		p += n;
+		len -= (gsize) n;
+	}
+	return DM_OK;
+}
+
+enum dm_status
+dm_db_copy_begin(struct dm_db *db, const char *sql)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		enum dm_status st = classify(db, res);
+		PQclear(res);
+		return st;
+	}
+	PQclear(res);
+	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	return copy_put(db, header, sizeof header);
+}
+
+enum dm_status
+dm_db_copy_row(struct dm_db *db, const struct dm_copy_field *f, int n)
+{
+	guint16 count = GUINT16_TO_BE((guint16) n);
+	enum dm_status st = copy_put(db, &count, 2);
+	for (int i = 0; i < n && st == DM_OK; i++) {
+		gint32 len = f[i].data ? GINT32_TO_BE((gint32) f[i].len) : GINT32_TO_BE(-1);
+		st = copy_put(db, &len, 4);
+		if (st == DM_OK && f[i].data)
+			st = copy_put(db, f[i].data, f[i].len);
+	}
+	return st;
+}
+
+enum dm_status
+dm_db_copy_end(struct dm_db *db, gboolean ok)
+{
+	static const char trailer[2] = "\377\377";
+	enum dm_status st = DM_OK;
+	if (ok && copy_put(db, trailer, 2) != DM_OK)
+		ok = FALSE;
+	if (PQputCopyEnd(db->conn, ok ? NULL : "aborted by deskmail") != 1) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		st = DM_TEMPFAIL;
+	}
+	PGresult *res;
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (st == DM_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+			st = classify(db, res);
+		PQclear(res);
+	}
+	return ok ? st : (st == DM_OK ? DM_INTERNAL : st);
 }

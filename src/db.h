@@ -73,4 +73,17 @@ char *dm_db_conninfo_dbname(const char *conninfo);
 /* CREATE DATABASE NAME unless it exists; *CREATED tells which. */
 enum dm_status dm_db_create_database(struct dm_db *db, const char *name, gboolean *created);
 
+/* COPY TABLE (COLUMNS) FROM STDIN (FORMAT binary), values in the binary
+ * wire format of their column types (bigint: 8 bytes big-endian, text:
+ * UTF-8 bytes, bytea: the bytes, boolean: one byte); data NULL = SQL NULL.
+ * Values are streamed in chunks without being copied whole. */
+struct dm_copy_field {
+	const void *data;
+	gsize len;
+};
+enum dm_status dm_db_copy_begin(struct dm_db *db, const char *sql);
+enum dm_status dm_db_copy_row(struct dm_db *db, const struct dm_copy_field *fields, int n);
+/* Ends the COPY (OK false: abort it); the status of the whole COPY. */
+enum dm_status dm_db_copy_end(struct dm_db *db, gboolean ok);
+
 #endif

@@ -44,6 +44,21 @@ rm "$DM_SENDMAIL_DIR/FAIL"
 pg_sql "UPDATE outbox SET next_attempt_at = now()" >/dev/null
 OUT=$("$DESKMAIL" outbox flush 2>&1)
 is "$OUT" "2 sent, 0 failed" "outbox flush works as the deliver role"
+# Over 256 KiB the raw message and the attachment are streamed with COPY,
+# which needs the same INSERT privilege.
+{
+	printf 'From: Bor <bor@example.si>\nTo: support@example.org\nSubject: Velika priloga\n'
+	printf 'Message-ID: <p3@example.si>\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/mixed; boundary=xx\n\n--xx\nContent-Type: text/plain\n\nPriloga.\n'
+	printf -- '--xx\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n'
+	printf 'Content-Transfer-Encoding: base64\n\n'
+	head -c 400000 /dev/zero | base64
+	printf -- '--xx--\n'
+} >"$T/p3.eml"
+dm_deliver "$T/p3.eml"
+is "$RC" 0 "a 540 KB mail (COPY) works as the deliver role"
+is "$(pg_sql "SELECT a.size FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.message_id = 'p3@example.si'")" \
+	400000 "... its attachment stored whole"
 
 denied() { # denied SQL DESCRIPTION
 	local out
