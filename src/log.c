@@ -44,6 +44,8 @@ dm_log_open(enum dm_log_target target, const char *ident)
 		openlog(log_ident, LOG_PID, LOG_MAIL);
 }
 
+static void log_v(int priority, const char *fmt, va_list ap) G_GNUC_PRINTF(2, 0);
+
 static void
 log_v(int priority, const char *fmt, va_list ap)
 {
