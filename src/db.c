@@ -1,8 +1,16 @@
 /* db.c - libpq: connection, one query helper, transactions, SQLSTATE.
  *
- * Every statement in deskmail goes through dm_db_query*, which uses
- * PQexecParams only (parameters out of band, one statement per call) and
- * maps a failure to a status the exit-code policy understands. */
+ * Every statement in deskmail goes through dm_db_query* or dm_db_write*
+ * (parameters out of band, one statement per call, extended protocol),
+ * and a failure is mapped to a status the exit-code policy understands.
+ *
+ * Round trips are most of a delivery's time in the database, so
+ * statements whose result nobody reads (BEGIN and its SET LOCALs, most
+ * INSERTs of a delivery) are not sent on their own: dm_db_write queues
+ * them, and the next statement that needs an answer, or COMMIT, takes
+ * them along in one libpq pipeline.  The server still runs everything in
+ * order in the same transaction; only a queued statement's failure is
+ * reported one call later. */
 #include "dm-autoconf.h"
 
 #include <string.h>
@@ -14,8 +22,40 @@ struct dm_db {
 	PGconn *conn;
 	char *error;
 	char sqlstate[6];
-	char *begin_sql; /* BEGIN and the session's settings, per transaction */
+	char *begin_sql[5]; /* BEGIN and the session's settings, per transaction */
+	GPtrArray *pending; /* struct pending: written, not yet sent */
+	gboolean in_transaction; /* from dm_db_begin to commit or rollback */
+	gsize pending_bytes;      /* parameter bytes held in pending */
 };
+
+/* A pipeline is sent before it grows past this many statements or bytes:
+ * the server's answers to it must fit in the socket's buffers while we
+ * are still writing (we read them only after the last statement), and the
+ * copies of the parameters must stay small. */
+#define PIPELINE_MAX_STATEMENTS 64
+#define PIPELINE_MAX_BYTES (1024 * 1024)
+
+/* A statement queued by dm_db_write, with copies of its parameters. */
+struct pending {
+	char *sql;
+	int n;
+	char **values;
+	int *lengths;
+	int *formats;
+};
+
+static void
+pending_free(gpointer p)
+{
+	struct pending *q = p;
+	for (int i = 0; i < q->n; i++)
+		g_free(q->values[i]);
+	g_free(q->values);
+	g_free(q->lengths);
+	g_free(q->formats);
+	g_free(q->sql);
+	g_free(q);
+}
 
 static void
 notice_to_log(void *arg, const char *message)
@@ -71,11 +111,14 @@ dm_db_connect(const char *conninfo, const char *dbname_override, int connect_tim
 	PQsetNoticeProcessor(db->conn, notice_to_log, NULL);
 	/* A connection pooler in transaction mode (PgBouncer) drops the
 	 * startup "options" or hands the session to someone else between
-	 * transactions: what a transaction relies on is set in it, in the
-	 * same round trip as BEGIN. */
-	db->begin_sql = g_strdup_printf("BEGIN; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d; "
-					"SET LOCAL TimeZone = 'UTC'; SET LOCAL client_min_messages = warning",
-					statement_timeout, lock_timeout);
+	 * transactions: what a transaction relies on is set in it, queued with
+	 * BEGIN and sent with its first statement. */
+	db->begin_sql[0] = g_strdup("BEGIN");
+	db->begin_sql[1] = g_strdup_printf("SET LOCAL statement_timeout = %d", statement_timeout);
+	db->begin_sql[2] = g_strdup_printf("SET LOCAL lock_timeout = %d", lock_timeout);
+	db->begin_sql[3] = g_strdup("SET LOCAL TimeZone = 'UTC'");
+	db->begin_sql[4] = g_strdup("SET LOCAL client_min_messages = warning");
+	db->pending = g_ptr_array_new_with_free_func(pending_free);
 	set_error(db, "", NULL);
 	*db_out = db;
 	return DM_OK;
@@ -89,7 +132,10 @@ dm_db_free(struct dm_db *db)
 	if (db->conn)
 		PQfinish(db->conn);
 	g_free(db->error);
-	g_free(db->begin_sql);
+	for (guint i = 0; i < G_N_ELEMENTS(db->begin_sql); i++)
+		g_free(db->begin_sql[i]);
+	if (db->pending)
+		g_ptr_array_unref(db->pending);
 	g_free(db);
 }
 
@@ -146,10 +192,75 @@ dm_db_retryable(struct dm_db *db)
 	return strcmp(db->sqlstate, "40001") == 0 || strcmp(db->sqlstate, "40P01") == 0;
 }
 
+/* Send the queued statements and then SQL (when not NULL) in one
+ * pipeline and read every result: one round trip.  The first failure
+ * decides the status (the statements after it come back aborted); SQL's
+ * result goes to RES_OUT. */
+static enum dm_status
+run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values, const int *lengths,
+	     const int *formats, PGresult **res_out)
+{
+	guint queued = db->pending->len;
+	guint total = queued + (sql ? 1 : 0);
+	gboolean sent = PQenterPipelineMode(db->conn) == 1;
+	for (guint i = 0; sent && i < queued; i++) {
+		struct pending *q = db->pending->pdata[i];
+		sent = PQsendQueryParams(db->conn, q->sql, q->n, NULL, (const char *const *) q->values, q->lengths,
+					 q->formats, 0) == 1;
+	}
+	if (sent && sql)
+		sent = PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats, 0) == 1;
+	if (sent)
+		sent = PQpipelineSync(db->conn) == 1;
+	g_ptr_array_set_size(db->pending, 0);
+	db->pending_bytes = 0;
+	if (!sent) {
+		/* Nothing or part of it reached the server: the connection is
+		 * gone or unusable, and the transaction with it. */
+		classify(db, NULL);
+		return DM_TEMPFAIL;
+	}
+
+	enum dm_status status = DM_OK;
+	PGresult *kept = NULL;
+	for (guint i = 0; i < total; i++) {
+		PGresult *res;
+		/* Each statement's results end with a NULL. */
+		while ((res = PQgetResult(db->conn)) != NULL) {
+			ExecStatusType st = PQresultStatus(res);
+			if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+				if (status == DM_OK)
+					status = classify(db, res);
+			} else if (sql && i == queued && kept == NULL) {
+				kept = res;
+				continue;
+			}
+			PQclear(res);
+		}
+	}
+	PGresult *sync = PQgetResult(db->conn);
+	if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC && status == DM_OK)
+		status = classify(db, sync);
+	PQclear(sync);
+	if (PQexitPipelineMode(db->conn) != 1 && status == DM_OK)
+		status = classify(db, NULL);
+	if (status == DM_OK && sql && kept == NULL) {
+		set_error(db, "no result", NULL);
+		status = DM_TEMPFAIL;
+	}
+	if (status != DM_OK || res_out == NULL)
+		PQclear(kept);
+	else
+		*res_out = kept;
+	return status;
+}
+
 enum dm_status
 dm_db_query_bin(struct dm_db *db, const char *sql, int n, const char *const *values,
 		const int *lengths, const int *formats, PGresult **res_out)
 {
+	if (db->pending->len > 0)
+		return run_pipeline(db, sql, n, values, lengths, formats, res_out);
 	PGresult *res = PQexecParams(db->conn, sql, n, NULL, values, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -164,6 +275,56 @@ dm_db_query_bin(struct dm_db *db, const char *sql, int n, const char *const *val
 	return DM_OK;
 }
 
+/* Queue SQL with copies of its parameters. */
+static void
+queue_statement(struct dm_db *db, const char *sql, int n, const char *const *values, const int *lengths,
+		const int *formats)
+{
+	struct pending *q = g_new0(struct pending, 1);
+	q->sql = g_strdup(sql);
+	q->n = n;
+	q->values = g_new0(char *, n > 0 ? n : 1);
+	q->lengths = g_new0(int, n > 0 ? n : 1);
+	q->formats = g_new0(int, n > 0 ? n : 1);
+	for (int i = 0; i < n; i++) {
+		gboolean binary = formats && formats[i] == 1;
+		q->formats[i] = binary ? 1 : 0;
+		if (values[i] == NULL)
+			continue;
+		q->lengths[i] = binary ? lengths[i] : (int) strlen(values[i]);
+		q->values[i] = binary ? g_memdup2(values[i], (gsize) lengths[i]) : g_strdup(values[i]);
+		db->pending_bytes += (gsize) q->lengths[i];
+	}
+	g_ptr_array_add(db->pending, q);
+}
+
+enum dm_status
+dm_db_write_bin(struct dm_db *db, const char *sql, int n, const char *const *values, const int *lengths,
+		const int *formats)
+{
+	/* Outside a transaction nothing may wait: a command could end
+	 * before another statement takes it along. */
+	if (!db->in_transaction)
+		return dm_db_query_bin(db, sql, n, values, lengths, formats, NULL);
+	queue_statement(db, sql, n, values, lengths, formats);
+	if (db->pending->len >= PIPELINE_MAX_STATEMENTS || db->pending_bytes >= PIPELINE_MAX_BYTES)
+		return run_pipeline(db, NULL, 0, NULL, NULL, NULL, NULL);
+	return DM_OK;
+}
+
+enum dm_status
+dm_db_write(struct dm_db *db, const char *sql, int n, const char *const *values)
+{
+	return dm_db_write_bin(db, sql, n, values, NULL, NULL);
+}
+
+/* Send what is queued, alone (before COPY or a script). */
+static enum dm_status
+flush_pending(struct dm_db *db)
+{
+	return db->pending->len > 0 ? run_pipeline(db, NULL, 0, NULL, NULL, NULL, NULL) : DM_OK;
+}
+
 enum dm_status
 dm_db_query(struct dm_db *db, const char *sql, int n, const char *const *values, PGresult **res)
 {
@@ -173,6 +334,9 @@ dm_db_query(struct dm_db *db, const char *sql, int n, const char *const *values,
 enum dm_status
 dm_db_exec_script(struct dm_db *db, const char *sql)
 {
+	enum dm_status flushed = flush_pending(db);
+	if (flushed != DM_OK)
+		return flushed;
 	PGresult *res = PQexec(db->conn, sql);
 	ExecStatusType st = PQresultStatus(res);
 	enum dm_status status = DM_OK;
@@ -185,19 +349,27 @@ dm_db_exec_script(struct dm_db *db, const char *sql)
 enum dm_status
 dm_db_begin(struct dm_db *db)
 {
-	return dm_db_exec_script(db, db->begin_sql);
+	g_ptr_array_set_size(db->pending, 0);
+	db->pending_bytes = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(db->begin_sql); i++)
+		queue_statement(db, db->begin_sql[i], 0, NULL, NULL, NULL);
+	db->in_transaction = TRUE;
+	return DM_OK;
 }
 
 enum dm_status
 dm_db_commit(struct dm_db *db)
 {
-	PGresult *res = PQexec(db->conn, "COMMIT");
-	enum dm_status status = DM_OK;
+	/* COMMIT takes the queued statements along; their failures and the
+	 * commit's own surface here. */
+	PGresult *res = NULL;
+	db->in_transaction = FALSE;
+	enum dm_status status = dm_db_query(db, "COMMIT", 0, NULL, &res);
+	if (status != DM_OK)
+		return status;
 	/* A COMMIT of an aborted transaction answers "ROLLBACK" with
 	 * COMMAND_OK: that is a failure too. */
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		status = classify(db, res);
-	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		set_error(db, "transaction was rolled back at COMMIT", NULL);
 		status = DM_TEMPFAIL;
 	}
@@ -208,6 +380,10 @@ dm_db_commit(struct dm_db *db)
 void
 dm_db_rollback(struct dm_db *db)
 {
+	/* Queued statements (BEGIN among them) were never sent. */
+	g_ptr_array_set_size(db->pending, 0);
+	db->pending_bytes = 0;
+	db->in_transaction = FALSE;
 	if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE &&
 	    PQtransactionStatus(db->conn) != PQTRANS_UNKNOWN)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
@@ -308,6 +484,9 @@ copy_put(struct dm_db *db, const void *data, gsize len)
 enum dm_status
 dm_db_copy_begin(struct dm_db *db, const char *sql)
 {
+	enum dm_status flushed = flush_pending(db);
+	if (flushed != DM_OK)
+		return flushed;
 	PGresult *res = PQexec(db->conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		enum dm_status st = classify(db, res);

@@ -46,9 +46,21 @@ enum dm_status dm_db_query_bin(struct dm_db *db, const char *sql, int n,
 			       const char *const *values, const int *lengths, const int *formats,
 			       PGresult **res);
 
+/* Queue SQL, a statement whose result nobody reads, with copies of its
+ * parameters: it is sent in one pipeline with the next statement that
+ * needs an answer (dm_db_query*, dm_db_commit, a script, a COPY), which
+ * then also reports its failure.  Always DM_OK.  Only for statements
+ * whose failure ends the transaction anyway. */
+enum dm_status dm_db_write(struct dm_db *db, const char *sql, int n, const char *const *values);
+enum dm_status dm_db_write_bin(struct dm_db *db, const char *sql, int n, const char *const *values,
+			       const int *lengths, const int *formats);
+
 /* Run a script of several statements without parameters (migrations). */
 enum dm_status dm_db_exec_script(struct dm_db *db, const char *sql);
 
+/* BEGIN, with statement_timeout, lock_timeout and TimeZone set for the
+ * transaction (SET LOCAL): queued like dm_db_write, so it costs no round
+ * trip of its own. */
 enum dm_status dm_db_begin(struct dm_db *db);
 /* COMMIT, with its result checked: deferred failures surface here. */
 enum dm_status dm_db_commit(struct dm_db *db);

@@ -179,7 +179,7 @@ flush_one(struct dm_db *db, const struct dm_config *cfg, gint64 only_id, int *se
 
 	if (dm_outbox_submit(cfg->sendmail, sender, (const char *const *) rcpts->pdata, data, &error_text)) {
 		const char *q[] = { row_id };
-		if ((st = dm_db_query(db, SQL_SENT, 1, q, NULL)) != DM_OK)
+		if ((st = dm_db_write(db, SQL_SENT, 1, q)) != DM_OK)
 			goto fail;
 		(*sent)++;
 	} else {
@@ -188,7 +188,7 @@ flush_one(struct dm_db *db, const struct dm_config *cfg, gint64 only_id, int *se
 		g_snprintf(delay, sizeof delay, "%d", cfg->retry_delay);
 		const char *q[] = { row_id, error_text, max, delay };
 		dm_log_warn("outbox id=%s not sent: %s", row_id, error_text);
-		if ((st = dm_db_query(db, SQL_RETRY, 4, q, NULL)) != DM_OK)
+		if ((st = dm_db_write(db, SQL_RETRY, 4, q)) != DM_OK)
 			goto fail;
 		(*failed)++;
 	}

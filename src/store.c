@@ -365,7 +365,7 @@ dm_store_participant(struct dm_db *db, gint64 ticket, gint64 contact, const char
 {
 	char b1[24], b2[24];
 	const char *p[] = { I64(b1, ticket), I64(b2, contact), role };
-	return dm_db_query(db, SQL_INSERT_PARTICIPANT, 3, p, NULL);
+	return dm_db_write(db, SQL_INSERT_PARTICIPANT, 3, p);
 }
 
 static GPtrArray *
@@ -427,7 +427,7 @@ store_attachments(struct dm_db *db, gint64 row, const struct dm_message *msg)
 					    a->from_tnef ? "true" : "false", data ? data : "" };
 			int lens[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, (int) len };
 			int fmts[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-			st = dm_db_query_bin(db, SQL_INSERT_ATTACHMENT, 10, p, lens, fmts, NULL);
+			st = dm_db_write_bin(db, SQL_INSERT_ATTACHMENT, 10, p, lens, fmts);
 		}
 		if (st != DM_OK)
 			return st;
@@ -472,7 +472,7 @@ dm_store_message(struct dm_db *db, const struct dm_stored_message *m, gint64 *ro
 	if (refs->len > 1 || irt) {
 		g_autofree char *lit = dm_db_array_literal(refs);
 		const char *q[] = { I64(b1, *row), lit };
-		if ((st = dm_db_query(db, SQL_INSERT_REFS, 2, q, NULL)) != DM_OK)
+		if ((st = dm_db_write(db, SQL_INSERT_REFS, 2, q)) != DM_OK)
 			return st;
 	}
 	if (raw) {
@@ -486,7 +486,7 @@ dm_store_message(struct dm_db *db, const struct dm_stored_message *m, gint64 *ro
 			const char *q[] = { I64(b1, *row), data ? data : "" };
 			int lens[] = { 0, (int) raw_len };
 			int fmts[] = { 0, 1 };
-			st = dm_db_query_bin(db, SQL_INSERT_RAW, 2, q, lens, fmts, NULL);
+			st = dm_db_write_bin(db, SQL_INSERT_RAW, 2, q, lens, fmts);
 		}
 		if (st != DM_OK)
 			return st;
@@ -501,7 +501,7 @@ dm_store_event(struct dm_db *db, gint64 ticket, gint64 message_row, const char *
 	char t[24], m[24];
 	const char *p[] = { I64(t, ticket), message_row ? I64(m, message_row) : NULL, actor ? actor : "",
 			    kind, old_value, new_value, detail };
-	return dm_db_query(db, SQL_INSERT_EVENT, 7, p, NULL);
+	return dm_db_write(db, SQL_INSERT_EVENT, 7, p);
 }
 
 enum dm_status
@@ -519,7 +519,7 @@ enum dm_status
 dm_store_ack_sent(struct dm_db *db, const char *addr)
 {
 	const char *p[] = { addr };
-	return dm_db_query(db, SQL_ACK_SENT, 1, p, NULL);
+	return dm_db_write(db, SQL_ACK_SENT, 1, p);
 }
 
 enum dm_status
@@ -707,7 +707,7 @@ dm_store_set_team(struct dm_db *db, gint64 ticket, gint64 team_id)
 {
 	char b1[24], b2[24];
 	const char *p[] = { I64(b1, ticket), I64(b2, team_id) };
-	return dm_db_query(db, SQL_SET_TEAM, 2, p, NULL);
+	return dm_db_write(db, SQL_SET_TEAM, 2, p);
 }
 
 enum dm_status
@@ -756,7 +756,7 @@ dm_store_classification(struct dm_db *db, gint64 ticket, const char *topic, cons
 	if (team) {
 		/* The topic's team may not exist yet. */
 		const char *pt[] = { team };
-		if ((st = dm_db_query(db, SQL_ENSURE_TEAM, 1, pt, NULL)) != DM_OK)
+		if ((st = dm_db_write(db, SQL_ENSURE_TEAM, 1, pt)) != DM_OK)
 			return st;
 	}
 	const char *p[] = { I64(b1, ticket), topic, priority, g_ascii_dtostr(conf, sizeof conf, confidence), by, team };

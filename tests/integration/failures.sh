@@ -133,4 +133,44 @@ OUT=$("$DESKMAIL" --config "$T/garbage.conf" check-config 2>&1); RC=$?
 is "$RC" 78 "unparseable file: exit 78"
 is "$(printf '%s\n' "$OUT" | wc -l)" 1 "unparseable file: one line"
 
+# --- a statement that fails inside the transaction: most writes of a
+# delivery are sent pipelined with the next statement that needs an
+# answer, so their failure surfaces one call later; it must still end in
+# 75 with nothing stored, early (events) or late (ack_log, just before
+# COMMIT), and the redelivery must store the mail once
+pg_sql "CREATE FUNCTION dm_test_fail() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'broken by the test'; END\$\$" >/dev/null
+for table in events ack_log; do
+	pg_sql "CREATE TRIGGER dm_test_fail BEFORE INSERT ON $table FOR EACH ROW EXECUTE FUNCTION dm_test_fail()" >/dev/null
+	dm_mail "pipe-$table@example.si" "Napaka v $table" "Pia <pia-$table@example.si>" >"$T/pipe-$table.eml"
+	tickets_before=$(dm_count tickets)
+	sent_before=$(dm_sent_count)
+	dm_deliver "$T/pipe-$table.eml"
+	is "$RC" 75 "an INSERT into $table fails: deliver exits 75"
+	like "$OUT" '^4\.3\.0 deskmail: database error, will retry: broken by the test' "... naming the failure"
+	is "$(dm_count "messages WHERE message_id = 'pipe-$table@example.si'") $(dm_count tickets)" "0 $tickets_before" \
+		"... nothing stored, no ticket"
+	is "$(dm_sent_count)" "$sent_before" "... and no acknowledgement sent"
+	pg_sql "DROP TRIGGER dm_test_fail ON $table" >/dev/null
+	dm_deliver "$T/pipe-$table.eml"
+	is "$RC $(dm_count "messages WHERE message_id = 'pipe-$table@example.si'")" "0 1" "... redelivered: stored once"
+done
+
+# --- what deliver loads besides the configuration: broken, the mail is
+# deferred (75) with one line naming the problem, and nothing is stored
+dm_mail broken-desk@example.si "Pokvarjena namestitev" >"$T/broken.eml"
+printf '[topic printing]\nteam = first-line\nphrases_xx = tiskalnik\n' >"$T/topics-bad.conf"
+sed "s#^topics = .*#topics = $T/topics-bad.conf#" "$DESKMAIL_CONFIG" >"$T/topics-bad-deskmail.conf"
+OUT=$("$DESKMAIL" --config "$T/topics-bad-deskmail.conf" deliver <"$T/broken.eml" 2>&1); RC=$?
+is "$RC" 75 "a broken topics file: deliver exits 75"
+like "$OUT" '^4\.3\.0 deskmail: topics: ' "... with one 4.3.0 line about the topics"
+sed "s#^templates = .*#templates = $T/no-templates#" "$DESKMAIL_CONFIG" >"$T/tpl-bad.conf"
+OUT=$("$DESKMAIL" --config "$T/tpl-bad.conf" deliver <"$T/broken.eml" 2>&1); RC=$?
+is "$RC" 75 "a missing template directory: deliver exits 75"
+like "$OUT" '^4\.3\.0 deskmail: templates: ' "... with one 4.3.0 line about the templates"
+sed "s#^timezone = .*#timezone = Mars/Olympus_Mons#" "$DESKMAIL_CONFIG" >"$T/tz-bad.conf"
+OUT=$("$DESKMAIL" --config "$T/tz-bad.conf" deliver <"$T/broken.eml" 2>&1); RC=$?
+is "$RC" 75 "an unknown time zone: deliver exits 75"
+like "$OUT" '^4\.3\.0 deskmail: .*\[hours\]' "... with one 4.3.0 line naming [hours]"
+is "$(dm_count "messages WHERE message_id = 'broken-desk@example.si'")" 0 "nothing stored while the desk is broken"
+
 tap_done
