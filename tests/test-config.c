@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "config.h"
+#include "table-tests.h"
 
 #define MIB ((gsize) 1024 * 1024)
 
@@ -613,22 +614,10 @@ main(void)
 		cmocka_unit_test(test_format_tag),
 		cmocka_unit_test(test_format_tag_loaded),
 	};
-	gsize n_cases = G_N_ELEMENTS(error_cases);
-	gsize n = G_N_ELEMENTS(fixed) + n_cases;
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, n);
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	memcpy(tests, fixed, sizeof fixed);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
 	/* One test per broken file, named after it. */
-	for (gsize i = 0; i < n_cases; i++) {
-		struct CMUnitTest *t = &tests[G_N_ELEMENTS(fixed) + i];
-
-		t->name = error_cases[i].name;
-		t->test_func = test_error_case;
-		t->initial_state = (void *) &error_cases[i];
-	}
-
-	failed = _cmocka_run_group_tests("config", tests, n, group_setup, group_teardown);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, error_cases, name, test_error_case);
+	return dm_tests_run("config", tests, group_setup, group_teardown);
 }

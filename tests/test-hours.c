@@ -21,6 +21,7 @@
 #include <glib.h>
 
 #include "hours.h"
+#include "table-tests.h"
 
 struct calendar {
 	const char *zone;
@@ -619,13 +620,6 @@ test_add_between_agree(void **state G_GNUC_UNUSED)
 	}
 }
 
-#define ADD_ROWS(table, func)                                              \
-	for (gsize i = 0; i < G_N_ELEMENTS(table); i++, n++) {             \
-		tests[n].name = table[i].name;                             \
-		tests[n].test_func = func;                                 \
-		tests[n].initial_state = (void *) &table[i];               \
-	}
-
 int
 main(void)
 {
@@ -637,21 +631,12 @@ main(void)
 		cmocka_unit_test(test_odd_targets),
 		cmocka_unit_test(test_add_between_agree),
 	};
-	gsize total = G_N_ELEMENTS(add_cases) + G_N_ELEMENTS(between_cases) +
-		      G_N_ELEMENTS(format_cases) + G_N_ELEMENTS(error_cases) +
-		      G_N_ELEMENTS(fixed);
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, total);
-	gsize n = 0;
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	/* One test per row, named after it. */
-	ADD_ROWS(add_cases, test_add);
-	ADD_ROWS(between_cases, test_between);
-	ADD_ROWS(format_cases, test_format);
-	ADD_ROWS(error_cases, test_error);
-	memcpy(tests + n, fixed, sizeof fixed);
-
-	failed = _cmocka_run_group_tests("hours", tests, total, NULL, NULL);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, add_cases, name, test_add);
+	DM_TESTS_ADD_ROWS(tests, between_cases, name, test_between);
+	DM_TESTS_ADD_ROWS(tests, format_cases, name, test_format);
+	DM_TESTS_ADD_ROWS(tests, error_cases, name, test_error);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
+	return dm_tests_run("hours", tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "html.h"
+#include "table-tests.h"
 
 #define MAX_WANT 4
 
@@ -290,20 +291,9 @@ main(void)
 		cmocka_unit_test(test_moderate_nesting),
 		cmocka_unit_test(test_many_paragraphs),
 	};
-	gsize n_cases = G_N_ELEMENTS(cases);
-	gsize n = n_cases + G_N_ELEMENTS(fixed);
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, n);
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	/* One test per row, named after it. */
-	for (gsize i = 0; i < n_cases; i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = test_case;
-		tests[i].initial_state = (void *) &cases[i];
-	}
-	memcpy(tests + n_cases, fixed, sizeof fixed);
-
-	failed = _cmocka_run_group_tests("html", tests, n, NULL, NULL);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, cases, name, test_case);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
+	return dm_tests_run("html", tests, NULL, NULL);
 }

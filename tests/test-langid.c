@@ -23,6 +23,7 @@
 #include <json-glib/json-glib.h>
 
 #include "langid.h"
+#include "table-tests.h"
 
 #ifndef DM_TEST_DATA_DIR
 #define DM_TEST_DATA_DIR "tests/data"
@@ -791,20 +792,9 @@ main(void)
 		cmocka_unit_test(test_labelled_accuracy),
 		cmocka_unit_test(test_labelled_sentences),
 	};
-	gsize n_cases = G_N_ELEMENTS(cases);
-	gsize n = n_cases + G_N_ELEMENTS(fixed);
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, n);
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	/* One test per row, named after it. */
-	for (gsize i = 0; i < n_cases; i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = test_detect;
-		tests[i].initial_state = (void *) &cases[i];
-	}
-	memcpy(tests + n_cases, fixed, sizeof fixed);
-
-	failed = _cmocka_run_group_tests("langid", tests, n, group_setup, group_teardown);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, cases, name, test_detect);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
+	return dm_tests_run("langid", tests, group_setup, group_teardown);
 }

@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "message.h"
+#include "table-tests.h"
 
 #ifndef DM_TEST_DATA_DIR
 #define DM_TEST_DATA_DIR "tests/data"
@@ -1222,20 +1223,10 @@ main(void)
 		cmocka_unit_test(test_raw_is_referenced),
 		cmocka_unit_test(test_address_normalise),
 	};
-	gsize n_fixtures = G_N_ELEMENTS(fixtures);
-	gsize n = n_fixtures + G_N_ELEMENTS(fixed);
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, n);
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
 	/* One test per fixture, named after its file. */
-	for (gsize i = 0; i < n_fixtures; i++) {
-		tests[i].name = fixtures[i].file;
-		tests[i].test_func = test_fixture;
-		tests[i].initial_state = (void *) &fixtures[i];
-	}
-	memcpy(tests + n_fixtures, fixed, sizeof fixed);
-
-	failed = _cmocka_run_group_tests("message", tests, n, group_setup, NULL);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, fixtures, file, test_fixture);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
+	return dm_tests_run("message", tests, group_setup, NULL);
 }

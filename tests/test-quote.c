@@ -29,6 +29,7 @@
 #include <glib.h>
 
 #include "quote.h"
+#include "table-tests.h"
 
 #ifndef DM_TEST_DATA_DIR
 #define DM_TEST_DATA_DIR "tests/data"
@@ -594,36 +595,22 @@ main(void)
 		cmocka_unit_test(test_megabyte_lookahead),
 		cmocka_unit_test(test_megabyte_forward),
 	};
-	gsize n_fixtures, n_strip = G_N_ELEMENTS(strip_cases), n_fwd = G_N_ELEMENTS(forward_cases);
-	gsize n, k = 0;
-	struct CMUnitTest *tests;
+	g_autoptr(GArray) tests = dm_tests_new();
 	int failed;
 
 	fixture_names = list_reply_fixtures();
-	n_fixtures = fixture_names->len;
-	n = n_fixtures + n_strip + n_fwd + G_N_ELEMENTS(fixed);
-	tests = g_new0(struct CMUnitTest, n);
-
 	/* One test per fixture and per table row, named after it. */
-	for (gsize i = 0; i < n_fixtures; i++, k++) {
-		tests[k].name = g_ptr_array_index(fixture_names, i);
-		tests[k].test_func = test_reply_fixture;
-		tests[k].initial_state = g_ptr_array_index(fixture_names, i);
+	for (guint i = 0; i < fixture_names->len; i++) {
+		struct CMUnitTest t = { .name = g_ptr_array_index(fixture_names, i),
+					.test_func = test_reply_fixture,
+					.initial_state = g_ptr_array_index(fixture_names, i) };
+		g_array_append_val(tests, t);
 	}
-	for (gsize i = 0; i < n_strip; i++, k++) {
-		tests[k].name = strip_cases[i].name;
-		tests[k].test_func = test_strip_case;
-		tests[k].initial_state = (void *) &strip_cases[i];
-	}
-	for (gsize i = 0; i < n_fwd; i++, k++) {
-		tests[k].name = forward_cases[i].file;
-		tests[k].test_func = test_forward_case;
-		tests[k].initial_state = (void *) &forward_cases[i];
-	}
-	memcpy(tests + k, fixed, sizeof fixed);
+	DM_TESTS_ADD_ROWS(tests, strip_cases, name, test_strip_case);
+	DM_TESTS_ADD_ROWS(tests, forward_cases, file, test_forward_case);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
 
-	failed = _cmocka_run_group_tests("quote", tests, n, NULL, NULL);
-	g_free(tests);
+	failed = dm_tests_run("quote", tests, NULL, NULL);
 	g_ptr_array_unref(fixture_names);
 	return failed;
 }

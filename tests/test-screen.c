@@ -21,6 +21,7 @@
 
 #include "message.h"
 #include "screen.h"
+#include "table-tests.h"
 
 #ifndef DM_TEST_DATA_DIR
 #define DM_TEST_DATA_DIR "tests/data"
@@ -457,29 +458,14 @@ group_setup(void **state G_GNUC_UNUSED)
 	return 0;
 }
 
-#define ADD_ROWS(table, func)                                              \
-	for (gsize i = 0; i < G_N_ELEMENTS(table); i++, n++) {             \
-		tests[n].name = table[i].name;                             \
-		tests[n].test_func = func;                                 \
-		tests[n].initial_state = (void *) &table[i];               \
-	}
-
 int
 main(void)
 {
-	gsize total = G_N_ELEMENTS(screen_cases) + G_N_ELEMENTS(own_cases) +
-		      G_N_ELEMENTS(robot_cases) + G_N_ELEMENTS(dsn_cases);
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, total);
-	gsize n = 0;
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	/* One test per row, named after it. */
-	ADD_ROWS(screen_cases, test_screen);
-	ADD_ROWS(own_cases, test_own);
-	ADD_ROWS(robot_cases, test_robot);
-	ADD_ROWS(dsn_cases, test_dsn);
-
-	failed = _cmocka_run_group_tests("screen", tests, total, group_setup, NULL);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, screen_cases, name, test_screen);
+	DM_TESTS_ADD_ROWS(tests, own_cases, name, test_own);
+	DM_TESTS_ADD_ROWS(tests, robot_cases, name, test_robot);
+	DM_TESTS_ADD_ROWS(tests, dsn_cases, name, test_dsn);
+	return dm_tests_run("screen", tests, group_setup, NULL);
 }

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "template.h"
+#include "table-tests.h"
 
 #ifndef DM_TEMPLATE_DIR
 #define DM_TEMPLATE_DIR "templates"
@@ -696,26 +697,6 @@ test_shipped(void **state)
 
 /* ---- main ------------------------------------------------------------- */
 
-static void
-add_rows(GArray *tests, const void *rows, gsize n, gsize size, gsize name_offset,
-	 CMUnitTestFunction func)
-{
-	for (gsize i = 0; i < n; i++) {
-		const char *row = (const char *) rows + i * size;
-		struct CMUnitTest test = {
-			.name = *(const char *const *) (row + name_offset),
-			.test_func = func,
-			.teardown_func = remove_dirs,
-			.initial_state = (void *) row,
-		};
-		g_array_append_val(tests, test);
-	}
-}
-
-#define ADD_ROWS(tests, table, type, func)                                                  \
-	add_rows(tests, table, G_N_ELEMENTS(table), sizeof(table[0]), offsetof(type, name), \
-		 func)
-
 int
 main(void)
 {
@@ -726,14 +707,12 @@ main(void)
 		cmocka_unit_test_teardown(test_render_without_html, remove_dirs),
 		cmocka_unit_test_teardown(test_shipped_check, remove_dirs),
 	};
-	g_autoptr(GArray) tests = g_array_new(FALSE, FALSE, sizeof(struct CMUnitTest));
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	ADD_ROWS(tests, load_cases, struct load_case, test_load_error);
-	ADD_ROWS(tests, find_cases, struct find_case, test_find);
-	ADD_ROWS(tests, render_cases, struct render_case, test_render);
-	ADD_ROWS(tests, shipped_cases, struct shipped_case, test_shipped);
+	DM_TESTS_ADD_ROWS_TEARDOWN(tests, load_cases, name, test_load_error, remove_dirs);
+	DM_TESTS_ADD_ROWS_TEARDOWN(tests, find_cases, name, test_find, remove_dirs);
+	DM_TESTS_ADD_ROWS_TEARDOWN(tests, render_cases, name, test_render, remove_dirs);
+	DM_TESTS_ADD_ROWS_TEARDOWN(tests, shipped_cases, name, test_shipped, remove_dirs);
 	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
-
-	return _cmocka_run_group_tests("template", (struct CMUnitTest *) tests->data, tests->len,
-				       NULL, NULL);
+	return dm_tests_run("template", tests, NULL, NULL);
 }

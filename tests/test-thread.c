@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "thread.h"
+#include "table-tests.h"
 
 #define TAG "[Support #{id}]"
 
@@ -581,13 +582,6 @@ test_tag_over_limit(void **state G_GNUC_UNUSED)
 	g_string_free(s, TRUE);
 }
 
-#define ADD_ROWS(table, func)                                              \
-	for (gsize i = 0; i < G_N_ELEMENTS(table); i++, n++) {             \
-		tests[n].name = table[i].name;                             \
-		tests[n].test_func = func;                                 \
-		tests[n].initial_state = (void *) &table[i];               \
-	}
-
 int
 main(void)
 {
@@ -598,24 +592,14 @@ main(void)
 		cmocka_unit_test(test_clean_over_limit),
 		cmocka_unit_test(test_tag_over_limit),
 	};
-	gsize total = G_N_ELEMENTS(tag_cases) + G_N_ELEMENTS(clean_cases) +
-		      G_N_ELEMENTS(key_cases) + G_N_ELEMENTS(garbage_cases) +
-		      G_N_ELEMENTS(from_address_cases) + G_N_ELEMENTS(reply_address_cases) +
-		      G_N_ELEMENTS(fixed);
-	struct CMUnitTest *tests = g_new0(struct CMUnitTest, total);
-	gsize n = 0;
-	int failed;
+	g_autoptr(GArray) tests = dm_tests_new();
 
-	/* One test per row, named after it. */
-	ADD_ROWS(tag_cases, test_find_tag);
-	ADD_ROWS(clean_cases, test_clean_subject);
-	ADD_ROWS(key_cases, test_key);
-	ADD_ROWS(garbage_cases, test_garbage);
-	ADD_ROWS(from_address_cases, test_from_address);
-	ADD_ROWS(reply_address_cases, test_reply_address);
-	memcpy(tests + n, fixed, sizeof fixed);
-
-	failed = _cmocka_run_group_tests("thread", tests, total, NULL, NULL);
-	g_free(tests);
-	return failed;
+	DM_TESTS_ADD_ROWS(tests, tag_cases, name, test_find_tag);
+	DM_TESTS_ADD_ROWS(tests, clean_cases, name, test_clean_subject);
+	DM_TESTS_ADD_ROWS(tests, key_cases, name, test_key);
+	DM_TESTS_ADD_ROWS(tests, garbage_cases, name, test_garbage);
+	DM_TESTS_ADD_ROWS(tests, from_address_cases, name, test_from_address);
+	DM_TESTS_ADD_ROWS(tests, reply_address_cases, name, test_reply_address);
+	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
+	return dm_tests_run("thread", tests, NULL, NULL);
 }
