@@ -28,10 +28,10 @@ struct dm_db {
 	gsize pending_bytes;      /* parameter bytes held in pending */
 };
 
-/* A pipeline is sent before it grows past this many statements or bytes:
- * the server's answers to it must fit in the socket's buffers while we
- * are still writing (we read them only after the last statement), and the
- * copies of the parameters must stay small. */
+/* A pipeline is sent before it grows past this many statements or bytes,
+ * so that the copies of the parameters stay small.  (libpq in blocking
+ * mode reads the server's answers while a write would block, so a long
+ * pipeline cannot deadlock.) */
 #define PIPELINE_MAX_STATEMENTS 64
 #define PIPELINE_MAX_BYTES (1024 * 1024)
 
@@ -228,6 +228,14 @@ run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values
 		/* Each statement's results end with a NULL. */
 		while ((res = PQgetResult(db->conn)) != NULL) {
 			ExecStatusType st = PQresultStatus(res);
+			if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+				/* Not for pipelines (see dm_db_copy_begin): a COPY
+				 * never ends in a NULL here. */
+				PQclear(res);
+				PQclear(kept);
+				set_error(db, "COPY inside a pipeline", NULL);
+				return DM_INTERNAL;
+			}
 			if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 				if (status == DM_OK)
 					status = classify(db, res);
@@ -292,7 +300,13 @@ queue_statement(struct dm_db *db, const char *sql, int n, const char *const *val
 		if (values[i] == NULL)
 			continue;
 		q->lengths[i] = binary ? lengths[i] : (int) strlen(values[i]);
-		q->values[i] = binary ? g_memdup2(values[i], (gsize) lengths[i]) : g_strdup(values[i]);
+		if (binary) {
+			/* Never NULL for an empty value: that would be SQL NULL. */
+			q->values[i] = g_malloc(MAX(lengths[i], 1));
+			memcpy(q->values[i], values[i], (gsize) lengths[i]);
+		} else {
+			q->values[i] = g_strdup(values[i]);
+		}
 		db->pending_bytes += (gsize) q->lengths[i];
 	}
 	g_ptr_array_add(db->pending, q);
@@ -349,6 +363,14 @@ dm_db_exec_script(struct dm_db *db, const char *sql)
 enum dm_status
 dm_db_begin(struct dm_db *db)
 {
+	if (db->in_transaction) {
+		/* A bug: the queued writes of the open transaction would be lost. */
+		set_error(db, "BEGIN inside a transaction", NULL);
+		return DM_INTERNAL;
+	}
+	/* A failure of an earlier transaction must not look like this one's
+	 * (dm_db_retryable). */
+	set_error(db, "", NULL);
 	g_ptr_array_set_size(db->pending, 0);
 	db->pending_bytes = 0;
 	for (guint i = 0; i < G_N_ELEMENTS(db->begin_sql); i++)

@@ -144,4 +144,30 @@ for f in "$DATA"/*.eml; do
 	is "$RC" 0 "fixture $(basename "$f") is stored"
 done
 
+# --- an empty attachment is stored as an empty bytea, not as NULL (the
+# INSERT is queued with a copy of its parameters)
+cat >"$T/empty-att.eml" <<'MAIL'
+From: Ana Novak <ana@example.si>
+To: support@example.org
+Subject: Prazna priloga
+Message-ID: <empty-att@example.si>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=xx
+
+--xx
+Content-Type: text/plain; charset=utf-8
+
+Priloga je prazna.
+--xx
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename=prazno.bin
+Content-Transfer-Encoding: base64
+
+--xx--
+MAIL
+dm_deliver "$T/empty-att.eml"
+is "$RC" 0 "a mail with an empty attachment is stored"
+is "$(pg_sql "SELECT a.filename || ' ' || a.size || ' ' || length(a.content) FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.message_id = 'empty-att@example.si'")" \
+	"prazno.bin 0 0" "... the attachment with its name and no bytes"
+
 tap_done
