@@ -18,7 +18,9 @@ typedef struct dm_db DmDb;
 /* Connect with CONNINFO (borrowed).  DBNAME_OVERRIDE, when not NULL,
  * replaces the database name (db init connects to "postgres" first).
  * CONNECT_TIMEOUT in seconds; STATEMENT_TIMEOUT and LOCK_TIMEOUT in ms
- * (0 = none) are set per connection.  Returns DM_TEMPFAIL when the server
+ * (0 = none) are set for the session (statements outside a transaction)
+ * and again in every transaction by dm_db_begin, because a pooler such as
+ * PgBouncer drops the session's.  Returns DM_TEMPFAIL when the server
  * cannot be reached; *DB_OUT is set only on DM_OK.  Free with dm_db_free. */
 enum dm_status dm_db_connect(const char *conninfo, const char *dbname_override,
 			     int connect_timeout, int statement_timeout, int lock_timeout,
