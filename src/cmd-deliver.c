@@ -1,15 +1,105 @@
-/* cmd-deliver.c - `deskmail deliver`: the MTA's entry point.
+/* cmd-deliver.c - `deskmail deliver`: the MTA's pipe entry point, one
+ * message on standard input, the result as an exit status (sysexits).
  *
  * Even a usage or configuration error exits 75 here: a broken deployment
- * must defer mail, never bounce it. */
+ * must defer mail, never bounce it.  The deadline (below the MTA's
+ * command time limit, which bounces) is an alarm over reading and the
+ * delivery; handing the acknowledgement to sendmail comes after it, once
+ * the MTA's answer is decided. */
 #include "dm-autoconf.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "deliver.h"
+#include "desk.h"
 #include "log.h"
+#include "outbox.h"
+
+static void
+deadline_reached(int sig)
+{
+	static const char line[] = "4.3.0 deskmail: delivery deadline exceeded\n";
+	(void) sig;
+	/* Only async-signal-safe calls here. */
+	ssize_t ignored = write(STDERR_FILENO, line, sizeof line - 1);
+	(void) ignored;
+	_exit(EX_TEMPFAIL);
+}
+
+static void
+start_deadline(int seconds)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = deadline_reached;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm((unsigned) seconds);
+}
+
+/* Hand the committed outgoing mail to sendmail; what it does not take
+ * stays queued for the service or `outbox flush`.  The number sent. */
+static int
+hand_over(struct dm_db *db, const struct dm_config *cfg, GArray *ids)
+{
+	int sent = 0;
+	for (guint i = 0; db && i < ids->len; i++) {
+		gint64 id = g_array_index(ids, gint64, i);
+		int s1 = 0, f1 = 0;
+		if (dm_outbox_flush(db, cfg, id, &s1, &f1) != DM_OK)
+			dm_log_warn("outbox id=%" G_GINT64_FORMAT " left queued: %s", id, dm_db_error(db));
+		sent += s1;
+	}
+	return sent;
+}
+
+static int
+exit_status(enum dm_outcome outcome)
+{
+	switch (outcome) {
+	case DM_OUTCOME_STORED:
+	case DM_OUTCOME_DUPLICATE:
+	case DM_OUTCOME_DROPPED:
+		return EX_OK;
+	case DM_OUTCOME_REJECTED:
+		return EX_DATAERR;
+	case DM_OUTCOME_TEMPFAIL:
+		break;
+	}
+	return EX_TEMPFAIL;
+}
+
+static int
+deliver(const struct dm_desk *desk, const struct dm_envelope *env)
+{
+	const struct dm_config *cfg = desk->cfg;
+	gint64 deadline = g_get_monotonic_time() + (gint64) cfg->deadline * G_USEC_PER_SEC;
+	struct dm_delivery_result r;
+	g_autoptr(DmDb) db = NULL;
+	g_autoptr(GBytes) raw = NULL;
+
+	dm_delivery_result_init(&r);
+	start_deadline(cfg->deadline);
+	enum dm_status st = dm_deliver_read_input(STDIN_FILENO, cfg->limits.max_message_bytes, &raw);
+	if (st != DM_OK)
+		dm_delivery_result_input(desk, st, &r);
+	else
+		dm_deliver_one(desk, &db, env, raw, deadline, &r);
+	alarm(0);
+
+	int status = exit_status(r.outcome);
+	if (status != EX_OK)
+		fprintf(stderr, "%s %s\n", r.code, r.text);
+	fflush(stderr);
+	dm_delivery_result_log(&r, hand_over(db, cfg, r.outbox_ids));
+	dm_delivery_result_clear(&r);
+	return status;
+}
 
 int
 dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv)
@@ -19,8 +109,7 @@ dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "recipient", 'r', 0, G_OPTION_ARG_STRING, &recipient,
 		  "Envelope recipient (Postfix: ${original_recipient})", "ADDRESS" },
-		{ "sender", 'f', 0, G_OPTION_ARG_STRING, &sender,
-		  "Envelope sender (Postfix: ${sender})", "ADDRESS" },
+		{ "sender", 'f', 0, G_OPTION_ARG_STRING, &sender, "Envelope sender (Postfix: ${sender})", "ADDRESS" },
 		G_OPTION_ENTRY_NULL
 	};
 	gboolean help;
@@ -39,19 +128,16 @@ dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv)
 	}
 
 	g_autoptr(GError) error = NULL;
-	g_autoptr(DmConfig) cfg = dm_config_load(cli->config_path, &error);
-	if (cfg == NULL) {
+	g_autoptr(DmDesk) desk = dm_desk_load(cli->config_path, 1, &error);
+	if (desk == NULL) {
 		fprintf(stderr, "4.3.0 deskmail: %s\n", error->message);
 		return EX_TEMPFAIL;
 	}
-	dm_log_open(g_str_equal(cfg->log_target, "syslog") ? DM_LOG_SYSLOG : DM_LOG_STDERR, "deskmail");
-
-	struct dm_deliver_options opts = { .recipient = recipient, .sender = sender, .input_fd = 0 };
+	dm_log_open(g_str_equal(desk->cfg->log_target, "syslog") ? DM_LOG_SYSLOG : DM_LOG_STDERR, "deskmail");
+	struct dm_envelope env = { .recipient = recipient, .sender = sender };
 	/* The status line goes first; the log lines after it. */
 	dm_log_hold();
-	fflush(stderr);
-	int status = dm_deliver_run(cfg, &opts);
-	fflush(stderr);
+	int status = deliver(desk, &env);
 	dm_log_flush();
 	return status;
 }

@@ -26,6 +26,8 @@ struct dm_db {
 	GPtrArray *pending; /* struct pending: written, not yet sent */
 	gboolean in_transaction; /* from dm_db_begin to commit or rollback */
 	gsize pending_bytes;      /* parameter bytes held in pending */
+	int statement_timeout;    /* ms, 0 = none: the configured one */
+	gint64 deadline;          /* monotonic microseconds, 0 = none */
 };
 
 /* A pipeline is sent before it grows past this many statements or bytes,
@@ -114,6 +116,7 @@ dm_db_connect(const char *conninfo, const char *dbname_override, int connect_tim
 	 * transactions: what a transaction relies on is set in it, queued with
 	 * BEGIN and sent with its first statement. */
 	db->begin_sql[0] = g_strdup("BEGIN");
+	db->statement_timeout = statement_timeout;
 	db->begin_sql[1] = g_strdup_printf("SET LOCAL statement_timeout = %d", statement_timeout);
 	db->begin_sql[2] = g_strdup_printf("SET LOCAL lock_timeout = %d", lock_timeout);
 	db->begin_sql[3] = g_strdup("SET LOCAL TimeZone = 'UTC'");
@@ -137,6 +140,19 @@ dm_db_free(struct dm_db *db)
 	if (db->pending)
 		g_ptr_array_unref(db->pending);
 	g_free(db);
+}
+
+void
+dm_db_set_deadline(struct dm_db *db, gint64 deadline)
+{
+	db->deadline = deadline;
+}
+
+gboolean
+dm_db_usable(struct dm_db *db)
+{
+	return db && db->conn && PQstatus(db->conn) == CONNECTION_OK && !db->in_transaction &&
+	       PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 }
 
 const char *
@@ -373,6 +389,17 @@ dm_db_begin(struct dm_db *db)
 	set_error(db, "", NULL);
 	g_ptr_array_set_size(db->pending, 0);
 	db->pending_bytes = 0;
+	if (db->deadline) {
+		/* No statement may outlive the delivery's deadline. */
+		gint64 left = (db->deadline - g_get_monotonic_time()) / 1000;
+		if (left <= 0) {
+			set_error(db, "delivery deadline exceeded", NULL);
+			return DM_TEMPFAIL;
+		}
+		int ms = db->statement_timeout > 0 ? (int) MIN(left, (gint64) db->statement_timeout) : (int) MIN(left, G_MAXINT);
+		g_free(db->begin_sql[1]);
+		db->begin_sql[1] = g_strdup_printf("SET LOCAL statement_timeout = %d", ms);
+	}
 	for (guint i = 0; i < G_N_ELEMENTS(db->begin_sql); i++)
 		queue_statement(db, db->begin_sql[i], 0, NULL, NULL, NULL);
 	db->in_transaction = TRUE;

@@ -28,6 +28,15 @@ enum dm_status dm_db_connect(const char *conninfo, const char *dbname_override,
 void dm_db_free(struct dm_db *db);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmDb, dm_db_free)
 
+/* From now on every transaction's statement_timeout is cut to what is
+ * left until DEADLINE (g_get_monotonic_time(); 0 = no deadline), and
+ * dm_db_begin fails with DM_TEMPFAIL once it has passed. */
+void dm_db_set_deadline(struct dm_db *db, gint64 deadline);
+
+/* TRUE when DB is connected and idle: a resident service reuses such a
+ * connection and replaces any other. */
+gboolean dm_db_usable(struct dm_db *db);
+
 /* The last error as one line ("" when none).  Borrowed, valid until the
  * next call on DB. */
 const char *dm_db_error(struct dm_db *db);

@@ -1,88 +1,58 @@
-/* deliver.c - the pipeline behind `deskmail deliver`: read, parse,
- * screen, thread, store, commit, send; and the exit-status policy the MTA
- * relies on.
+/* deliver.c - the delivery core: one message from raw bytes to COMMIT.
  *
- * 0 only after COMMIT (or for a duplicate); 65 only for input that can
- * never be stored; 75 for everything else, so the MTA keeps the message
- * and retries.  A deadline below the MTA's command time limit turns a hang
- * into 75 as well: Postfix bounces a command that overruns its limit. */
+ *   parse -> screen -> prepare (recipient, queue, reply key, tag,
+ *   language) -> facts (one look-up) -> route (pure) -> apply (one
+ *   transaction, outgoing mail in the outbox) -> COMMIT
+ *
+ * The path runs forward.  The result is typed: success only after COMMIT
+ * (or for a duplicate); "rejected" only for input that can never be
+ * stored; everything else is temporary, so the MTA keeps the message and
+ * retries.  Nothing here prints, exits or handles signals. */
 #include "dm-autoconf.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
-#include "ack.h"
-#include "agent.h"
-#include "command.h"
-#include "db.h"
+#include "deliver-private.h"
 #include "deliver.h"
-#include "hours.h"
 #include "langid.h"
 #include "log.h"
-#include "message.h"
-#include "model.h"
-#include "notify.h"
-#include "outbox.h"
-#include "quote.h"
-#include "screen.h"
-#include "status.h"
 #include "store.h"
-#include "template.h"
 #include "thread.h"
-#include "topics.h"
 
-/* What one delivery knows before it touches the database. */
-struct delivery {
-	const struct dm_config *cfg;
-	const struct dm_templates *templates;
-	const struct dm_hours *hours;
-	const struct dm_topics *topics;
-	struct dm_message *msg;
-	struct dm_screen screen;
-	char *recipient;        /* envelope recipient, normalised, or NULL */
-	char *sender;           /* envelope sender, or NULL */
-	char *queue;            /* the support address it came to */
-	gint64 key_ticket;      /* valid reply key */
-	gint64 key_agent;       /* ... sent to this agent */
-	gboolean key_invalid;   /* a reply key with a wrong MAC was seen */
-	char *bad_key;
-	gint64 tag_ticket;
-	const char *language;   /* detected from the text, or NULL */
-
-	/* Results. */
-	gint64 ticket;
-	gint64 message_row;
-	gboolean duplicate;
-	gboolean new_ticket;
-	const char *threaded_by;
-	const char *ack;        /* "sent" or the suppression reason */
-	GArray *outbox_ids;     /* gint64: rows to hand to sendmail after COMMIT */
-	const char *role;       /* "customer", "agent", "note", "agent-error" */
-};
-
-static void
-deadline_reached(int sig)
+void
+dm_delivery_result_init(struct dm_delivery_result *r)
 {
-	static const char line[] = "4.3.0 deskmail: delivery deadline exceeded\n";
-	(void) sig;
-	/* Only async-signal-safe calls here. */
-	ssize_t ignored = write(STDERR_FILENO, line, sizeof line - 1);
-	(void) ignored;
-	_exit(EX_TEMPFAIL);
+	memset(r, 0, sizeof *r);
+	r->outbox_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 }
 
-static void
-start_deadline(int seconds)
+void
+dm_delivery_result_clear(struct dm_delivery_result *r)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = deadline_reached;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm((unsigned) seconds);
+	g_free(r->text);
+	g_free(r->message_id);
+	if (r->outbox_ids)
+		g_array_unref(r->outbox_ids);
+	memset(r, 0, sizeof *r);
+}
+
+/* Set R's outcome, status code and line. */
+static enum dm_outcome
+result_set(struct dm_delivery_result *r, enum dm_outcome outcome, const char *code, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
+static enum dm_outcome
+result_set(struct dm_delivery_result *r, enum dm_outcome outcome, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_free(r->text);
+	r->text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	r->outcome = outcome;
+	r->code = code;
+	return outcome;
 }
 
 enum dm_status
@@ -113,13 +83,28 @@ dm_deliver_read_input(int fd, gsize max, GBytes **out)
 	return DM_OK;
 }
 
-/* The envelope recipient: from the MTA's argument, else the headers
- * Postfix and others add (X-Original-To, Delivered-To). */
-static char *
-find_recipient(const struct dm_deliver_options *opts, const struct dm_message *msg)
+void
+dm_delivery_result_input(const struct dm_desk *desk, enum dm_status st, struct dm_delivery_result *r)
 {
-	if (opts->recipient && *opts->recipient)
-		return dm_address_normalise(opts->recipient);
+	gsize limit = desk->cfg->limits.max_message_bytes;
+	if (st == DM_REJECT) {
+		result_set(r, DM_OUTCOME_REJECTED, "5.3.4", "deskmail: message too large (limit %" G_GSIZE_FORMAT " bytes)",
+			   limit);
+		r->action = "reject";
+		dm_log_info("action=reject reason=too-large limit=%" G_GSIZE_FORMAT, limit);
+	} else {
+		result_set(r, DM_OUTCOME_TEMPFAIL, "4.3.0", "deskmail: cannot read the message: %s", g_strerror(errno));
+		r->action = "defer";
+	}
+}
+
+/* The envelope recipient: from the MTA, else the headers Postfix and
+ * others add (X-Original-To, Delivered-To). */
+static char *
+find_recipient(const struct dm_envelope *env, const struct dm_message *msg)
+{
+	if (env->recipient && *env->recipient)
+		return dm_address_normalise(env->recipient);
 	const char *h = dm_message_header(msg, "X-Original-To");
 	if (h == NULL)
 		h = dm_message_header(msg, "Delivered-To");
@@ -184,801 +169,261 @@ find_queue(const struct delivery *d)
 	return g_strdup(cfg->support_address);
 }
 
-/* Add the To/Cc addresses of a customer's mail, other than ours, as CC
- * participants. */
-static enum dm_status
-add_cc_participants(struct dm_db *db, struct delivery *d)
-{
-	struct dm_screen_config sc = { .own_addresses = (const char *const *) d->cfg->own_addresses,
-				       .reply_separator = dm_config_separator(d->cfg) };
-	GPtrArray *lists[] = { d->msg->to, d->msg->cc };
-	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
-		for (guint i = 0; i < lists[l]->len && i < 50; i++) {
-			struct dm_address *a = lists[l]->pdata[i];
-			if (a->addr[0] == '\0' || strchr(a->addr, '@') == NULL ||
-			    dm_screen_is_own_address(&sc, a->addr) || strcmp(a->addr, d->msg->from.addr) == 0)
-				continue;
-			gint64 contact;
-			enum dm_status st = dm_store_contact(db, a->addr, a->name, NULL, &contact, NULL);
-			if (st == DM_OK)
-				st = dm_store_participant(db, d->ticket, contact, "cc");
-			if (st != DM_OK)
-				return st;
-		}
-	}
-	return DM_OK;
-}
-
-/* Decide and, when allowed, queue the acknowledgement. */
-static enum dm_status
-acknowledge(struct dm_db *db, struct delivery *d, const char *language, gint64 due_at,
-	    const char *requester, const char *requester_name, const char *subject_in, int topic)
+/* Everything a delivery knows before it touches the database. */
+static void
+prepare(struct delivery *d, const struct dm_envelope *env)
 {
 	const struct dm_config *cfg = d->cfg;
-	const struct dm_message *msg = d->msg;
-	const char *reason = d->screen.no_ack_reason;
-	enum dm_status st;
-
-	if (reason == NULL && !cfg->ack_enabled)
-		reason = "disabled";
-	if (reason == NULL && !d->new_ticket && !cfg->ack_follow_ups)
-		reason = "follow-up";
-	if (reason == NULL) {
-		gboolean failing = FALSE;
-		if ((st = dm_store_contact_failing(db, requester, &failing)) != DM_OK)
-			return st;
-		if (failing)
-			reason = "failing-address";
-	}
-	if (reason == NULL) {
-		int count = 0;
-		if ((st = dm_store_ack_count(db, requester, cfg->ack_rate_period, &count)) != DM_OK)
-			return st;
-		if (count >= cfg->ack_rate_limit)
-			reason = "rate-limit";
-	}
-	if (reason == NULL && !dm_compose_address_ok(requester))
-		reason = "bad-address";
-	if (reason) {
-		d->ack = reason;
-		return dm_store_event(db, d->ticket, d->message_row, "deskmail", "ack", NULL, "suppressed", reason);
-	}
-
-	g_autofree char *tag = dm_config_format_tag(cfg, d->ticket);
-	g_autofree char *subject = dm_thread_clean_subject(subject_in, cfg->tag_format);
-	struct dm_ack_facts f = {
-		.ticket = d->ticket, .tag = tag, .subject = subject,
-		.requester_addr = requester, .requester_name = requester_name,
-		.language = language, .queue = d->queue, .due_at = due_at,
-		.topic = topic >= 0 ? dm_topics_name(d->topics, topic) : NULL,
-		.topic_title = topic >= 0 ? dm_topics_title(d->topics, topic, language) : NULL,
-		.in_reply_to = msg->message_id,
-		.references = msg->references,
-	};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(DmOutgoing) ack = dm_ack_build(cfg, d->templates, d->hours, &f, &error);
-	if (ack == NULL) {
-		/* A broken template is the operator's to fix: retry later
-		 * rather than leave the customer without an answer. */
-		dm_log_error("acknowledgement for ticket %" G_GINT64_FORMAT ": %s", d->ticket, error->message);
-		return DM_CONFIG;
-	}
-	gint64 row;
-	struct dm_stored_message out = {
-		.ticket = d->ticket, .message_id = ack->message_id, .direction = "out", .kind = "auto",
-		.threaded_by = DM_THREADED_NEW, .from_addr = d->queue, .from_name = cfg->support_name,
-		.to_addr = requester, .subject = ack->subject, .text = ack->text,
-		.in_reply_to = msg->message_id, .raw = ack->data,
-	};
-	if ((st = dm_store_message(db, &out, &row)) != DM_OK)
-		return st;
-	g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
-	g_ptr_array_add(rcpts, (gpointer) requester);
-	/* Automatic replies go out with the null envelope sender (RFC 3834). */
-	gint64 outbox_id;
-	if ((st = dm_outbox_queue(db, d->ticket, row, "ack", "", rcpts, ack->data, &outbox_id)) != DM_OK)
-		return st;
-	g_array_append_val(d->outbox_ids, outbox_id);
-	if ((st = dm_store_ack_sent(db, requester)) != DM_OK)
-		return st;
-	d->ack = "sent";
-	return dm_store_event(db, d->ticket, row, "deskmail", "ack", NULL, "sent", language);
+	d->recipient = find_recipient(env, d->msg);
+	d->sender = env->sender ? dm_address_normalise(env->sender) : NULL;
+	d->queue = find_queue(d);
+	struct dm_screen_config sc = { .own_addresses = (const char *const *) cfg->own_addresses,
+				       .reply_separator = dm_config_separator(cfg),
+				       .loop_value = cfg->hostname };
+	dm_screen_message(d->msg, d->sender, &sc, &d->screen);
+	find_reply_key(d);
+	d->tag_ticket = dm_thread_find_tag(d->msg->subject, cfg->tag_format);
+	if (!d->screen.automatic)
+		d->language = dm_langid_detect(d->desk->langid, d->msg->text,
+					       dm_message_header(d->msg, "Content-Language"));
 }
 
-/* The agent behind this mail, when it is one: a valid per-agent reply
- * key, or (where the site configures it) a DKIM/DMARC pass for the
- * agent's domain from the site's own MTA.  *SPOOFED is set when the From
- * is an agent's address without either. */
-static enum dm_status
-identify_agent(struct dm_db *db, struct delivery *d, struct dm_agent **agent, gboolean *spoofed)
+static void
+delivery_clear(struct delivery *d)
 {
-	enum dm_status st;
-	*agent = NULL;
-	*spoofed = FALSE;
-	/* An out-of-office reply to a notification carries the agent's key,
-	 * but a machine wrote it: it is never relayed or obeyed. */
+	g_free(d->recipient);
+	g_free(d->sender);
+	g_free(d->queue);
+	g_free(d->bad_key);
+	if (d->cmds)
+		dm_commands_free(d->cmds);
+	g_free(d->agent_text);
+	g_free(d->fwd_from);
+	g_free(d->fwd_name);
+	g_free(d->fwd_subject);
+	g_free(d->fwd_body);
+}
+
+/* The facts name an active agent, so the text may hold commands. */
+static gboolean
+may_be_agent(const struct delivery *d, const struct dm_route_facts *f)
+{
 	if (d->screen.automatic)
-		return DM_OK;
-	if (d->key_agent > 0) {
-		if ((st = dm_agent_find(db, NULL, d->key_agent, agent)) != DM_OK)
-			return st;
-		if (*agent && !(*agent)->active)
-			g_clear_pointer(agent, dm_agent_free);
-		if (*agent)
-			return DM_OK;
+		return FALSE;
+	return (f->key_agent && f->key_agent->active) || (f->from_agent && f->from_agent->active);
+}
+
+/* The input of the routing decision. */
+static void
+route_input(struct delivery *d, const struct dm_route_facts *f, struct dm_route_input *in)
+{
+	const struct dm_message *msg = d->msg;
+	memset(in, 0, sizeof *in);
+	in->msg = msg;
+	in->key_ticket = d->key_ticket;
+	in->key_agent = d->key_agent;
+	in->tag_ticket = d->tag_ticket;
+	in->automatic = d->screen.automatic;
+	in->bounce = d->screen.bounce;
+	in->reopen_days = d->cfg->reopen_days;
+	if (f->from_agent && f->from_agent->active) {
+		const char *domain = strrchr(f->from_agent->address, '@');
+		in->from_authenticated = domain && dm_screen_authenticated(msg, d->cfg->trusted_authserv_id, domain + 1);
 	}
-	if (d->msg->from.addr[0] == '\0' || d->screen.automatic)
-		return DM_OK;
-	g_autoptr(DmAgent) claimed = NULL;
-	if ((st = dm_agent_find(db, d->msg->from.addr, 0, &claimed)) != DM_OK)
-		return st;
-	if (claimed == NULL || !claimed->active)
-		return DM_OK;
-	const char *domain = strrchr(claimed->address, '@');
-	if (domain && dm_screen_authenticated(d->msg, d->cfg->trusted_authserv_id, domain + 1)) {
-		*agent = g_steal_pointer(&claimed);
-		return DM_OK;
+	if (may_be_agent(d, f)) {
+		dm_deliver_read_agent_mail(d);
+		gboolean requester = FALSE;
+		for (guint i = 0; i < d->cmds->list->len; i++)
+			requester |= ((struct dm_command *) d->cmds->list->pdata[i])->kind == DM_CMD_REQUESTER;
+		in->requester_command = requester && d->cmds->errors == NULL;
+		in->forwarded_customer = d->fwd_from != NULL;
 	}
-	*spoofed = TRUE;
-	return DM_OK;
 }
 
-/* The agent's own new text: above the marker, without the commands,
- * quote header, quoted text and signature. */
-static char *
-agent_text(const char *rest)
-{
-	return dm_quote_strip(rest, dm_notify_markers());
-}
-
-/* Before a command changes anything, every target must exist: an
- * unknown agent or team is an error like a misspelt command. */
+/* Look up the facts, decide, and apply the plan: the body of one
+ * transaction. */
 static enum dm_status
-check_targets(struct dm_db *db, struct delivery *d, struct dm_commands *cmds, GString *errors)
+route_and_apply(struct dm_db *db, struct delivery *d)
 {
-	enum dm_status st;
-	for (guint i = 0; i < cmds->list->len; i++) {
-		const struct dm_command *c = cmds->list->pdata[i];
-		if (c->kind == DM_CMD_ASSIGN && strcmp(c->arg, "me") != 0) {
-			g_autoptr(DmAgent) a = NULL;
-			if ((st = dm_agent_find(db, c->arg, 0, &a)) != DM_OK)
-				return st;
-			if (a == NULL || !a->active)
-				g_string_append_printf(errors, "#assign: %s is not an active agent\n", c->arg);
-		} else if (c->kind == DM_CMD_TOPIC) {
-			if (dm_topics_index(d->topics, c->arg) < 0 && strcmp(c->arg, "triage") != 0)
-				g_string_append_printf(errors, "#topic: there is no topic '%s'\n", c->arg);
-		} else if (c->kind == DM_CMD_ESCALATE) {
-			gboolean exists = FALSE;
-			if ((st = dm_team_exists(db, c->arg, &exists)) != DM_OK)
-				return st;
-			gboolean configured = g_ascii_strcasecmp(c->arg, d->cfg->default_team) == 0;
-			for (char **q = d->cfg->queue_teams; !configured && *q; q += 2)
-				configured = g_ascii_strcasecmp(q[1], c->arg) == 0;
-			if (!exists && !configured)
-				g_string_append_printf(errors, "#escalate: there is no team '%s'\n", c->arg);
-		}
-	}
-	return DM_OK;
-}
-
-/* Apply valid commands to TICKET, each change an event by AGENT. */
-/* An agent's #topic is a correction the model learns from: the
- * ticket's first message becomes a training document of that topic. */
-static enum dm_status
-learn_topic(struct dm_db *db, const struct dm_topics *topics, gint64 ticket, const char *topic)
-{
-	if (dm_topics_index(topics, topic) < 0)
-		return DM_OK; /* "triage" is not a class */
-	g_autofree char *subject = NULL, *text = NULL, *lang = NULL;
-	enum dm_status st = dm_store_first_text(db, ticket, &subject, &text, &lang);
-	if (st == DM_NOTFOUND)
-		return DM_OK;
-	if (st != DM_OK)
-		return st;
-	g_autoptr(DmFeatures) f = dm_features_extract(subject, text, *lang ? lang : NULL,
-						      dm_topics_subject_weight(topics));
-	return dm_model_add_document(db, "topic", topic, f);
-}
-
-static enum dm_status
-apply_commands(struct dm_db *db, const struct dm_topics *topics, struct dm_commands *cmds, gint64 ticket,
-	       gint64 row, const struct dm_agent *agent)
-{
-	enum dm_status st = DM_OK;
-	for (guint i = 0; i < cmds->list->len && st == DM_OK; i++) {
-		const struct dm_command *c = cmds->list->pdata[i];
-		switch (c->kind) {
-		case DM_CMD_STATUS:
-			st = dm_store_set_field(db, ticket, row, agent->address, "status", c->arg, NULL);
+	struct dm_route_facts facts;
+	struct dm_route_input in;
+	struct dm_route_query q = { .msg = d->msg, .key_ticket = d->key_ticket, .key_agent = d->key_agent,
+				    .tag_ticket = d->tag_ticket,
+				    .bounced_id = d->screen.bounce ? d->msg->dsn_original_id : NULL };
+	dm_route_facts_init(&facts);
+	enum dm_status st = dm_store_route_facts(db, &q, &facts);
+	if (st == DM_OK) {
+		route_input(d, &facts, &in);
+		dm_route_decide(&in, &facts, &d->plan);
+		switch (d->plan.action) {
+		case DM_ROUTE_DUPLICATE:
+			d->ticket = d->plan.match.ticket;
+			d->message_row = facts.duplicate_row;
+			st = DM_DUPLICATE;
 			break;
-		case DM_CMD_PRIORITY:
-			st = dm_store_set_field(db, ticket, row, agent->address, "priority", c->arg, NULL);
+		case DM_ROUTE_CUSTOMER:
+		case DM_ROUTE_BOUNCE:
+			st = dm_deliver_customer(db, d);
 			break;
-		case DM_CMD_TOPIC:
-			st = dm_store_set_field(db, ticket, row, agent->address, "topic", c->arg, NULL);
-			if (st == DM_OK)
-				st = learn_topic(db, topics, ticket, c->arg);
-			break;
-		case DM_CMD_ESCALATE: {
-			gint64 team;
-			st = dm_team_ensure(db, c->arg, &team);
-			if (st == DM_OK)
-				st = dm_store_set_field(db, ticket, row, agent->address, "team", c->arg, NULL);
-			break;
-		}
-		case DM_CMD_ASSIGN: {
-			g_autoptr(DmAgent) a = NULL;
-			const char *who = strcmp(c->arg, "me") == 0 ? agent->address : c->arg;
-			st = dm_agent_find(db, who, 0, &a);
-			if (st == DM_OK && a) {
-				char id[24];
-				g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, a->id);
-				st = dm_store_set_field(db, ticket, row, agent->address, "assign", id, a->address);
-			}
-			break;
-		}
-		case DM_CMD_NOTE:
-		case DM_CMD_REQUESTER:
+		default:
+			st = dm_deliver_agent(db, d);
 			break;
 		}
 	}
-	return st;
-}
-
-/* The first match of KIND in CMDS, or NULL. */
-static const struct dm_command *
-find_command(struct dm_commands *cmds, enum dm_command_kind kind)
-{
-	for (guint i = 0; i < cmds->list->len; i++)
-		if (((struct dm_command *) cmds->list->pdata[i])->kind == kind)
-			return cmds->list->pdata[i];
-	return NULL;
-}
-
-/* The message's headers as "Name: value" strings, for header rules. */
-static GPtrArray *
-header_lines(const struct dm_message *msg)
-{
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < msg->headers->len && i < 200; i++) {
-		const struct dm_header *h = msg->headers->pdata[i];
-		g_ptr_array_add(out, g_strdup_printf("%s: %s", h->name, h->value));
-	}
-	g_ptr_array_add(out, NULL);
-	return out;
-}
-
-/* Topic, priority and team of a new ticket.  *TOPIC is the topic's index
- * or -1 (triage). */
-static enum dm_status
-classify_ticket(struct dm_db *db, struct delivery *d, const char *subject, const char *text, const char *lang,
-		const char *sender, int *topic)
-{
-	struct dm_classification c;
-	g_autoptr(GPtrArray) headers = header_lines(d->msg);
-	enum dm_status st = dm_model_route(db, d->topics, subject, text, lang, sender,
-					   (const char *const *) headers->pdata, &c);
-	if (st != DM_OK)
-		return st;
-	*topic = c.topic;
-	const char *name = c.topic >= 0 ? dm_topics_name(d->topics, c.topic) : "triage";
-	g_autofree char *by = c.by_rule ? g_strdup_printf("rule: %s", c.rule ? c.rule : "?")
-				       : g_strdup(c.topic >= 0 ? "model" : "triage");
-	const char *team = c.topic >= 0 ? dm_topics_team(d->topics, c.topic) : NULL;
-	return dm_store_classification(db, d->ticket, name, c.urgency ? c.urgency : "normal", c.confidence, by,
-				       team && *team ? team : NULL);
-}
-
-/* An out-of-scope topic is answered with its template and closed. */
-static enum dm_status
-close_if_out_of_scope(struct dm_db *db, struct delivery *d, int topic)
-{
-	if (topic < 0 || !dm_topics_close(d->topics, topic))
-		return DM_OK;
-	return dm_store_set_field(db, d->ticket, d->message_row, "deskmail", "status", "closed", NULL);
-}
-
-/* A new ticket, with its team, requester participant and event. */
-static enum dm_status
-open_ticket(struct dm_db *db, struct delivery *d, const char *subject, gint64 requester,
-	    const char *language, const struct dm_thread_match *match, gint64 *due_at)
-{
-	const struct dm_config *cfg = d->cfg;
-	enum dm_status st;
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	*due_at = dm_hours_add(d->hours, now, cfg->target_hours);
-	struct dm_new_ticket t = { .subject = subject, .requester = requester, .queue = d->queue,
-				   .language = language, .related = match ? match->related : 0,
-				   .relation = match ? match->relation : NULL, .due_at = *due_at };
-	if ((st = dm_store_create_ticket(db, &t, &d->ticket)) != DM_OK)
-		return st;
-	d->new_ticket = TRUE;
-	gint64 team;
-	if ((st = dm_team_ensure(db, dm_config_queue_team(cfg, d->queue), &team)) != DM_OK ||
-	    (st = dm_store_set_team(db, d->ticket, team)) != DM_OK)
-		return st;
-	if (requester && (st = dm_store_participant(db, d->ticket, requester, "requester")) != DM_OK)
-		return st;
-	return DM_OK;
-}
-
-static enum dm_status
-notify_ctx_agents(struct dm_db *db, struct delivery *d, const char *reason, const char *text,
-		  GPtrArray *attachments, gint64 exclude)
-{
-	struct dm_ticket_facts f;
-	struct dm_notify_ctx n = { .cfg = d->cfg, .templates = d->templates, .hours = d->hours,
-				   .outbox_ids = d->outbox_ids };
-	enum dm_status st = dm_store_ticket_facts(db, d->ticket, &f);
-	if (st == DM_OK)
-		st = dm_notify_agents(&n, db, &f, reason, text, attachments, exclude);
-	dm_ticket_facts_clear(&f);
-	return st;
-}
-
-/* An agent opens a ticket for a customer: "#requester ADDRESS" (a phone
- * call, a walk-in), or a customer's mail forwarded to the desk.  The
- * ticket is the customer's; the agent is recorded as the one who opened
- * it. */
-static enum dm_status
-open_on_behalf(struct dm_db *db, struct delivery *d, const struct dm_agent *agent, const char *customer,
-	       const char *customer_name, const char *subject, const char *text, const char *kind)
-{
-	const struct dm_config *cfg = d->cfg;
-	enum dm_status st;
-	gint64 contact, due_at;
-	g_autofree char *known = NULL;
-	if ((st = dm_store_contact(db, customer, customer_name, NULL, &contact, &known)) != DM_OK)
-		return st;
-	const char *language = d->language ? d->language : known ? known : cfg->default_language;
-	if ((st = open_ticket(db, d, subject, contact, language, NULL, &due_at)) != DM_OK)
-		return st;
-	struct dm_stored_message m = { .ticket = d->ticket, .message_id = d->msg->message_id, .direction = "in",
-				       .kind = kind, .threaded_by = DM_THREADED_NEW,
-				       .contact = strcmp(kind, "customer") == 0 ? contact : 0,
-				       .agent = agent->id, .text_override = text, .msg = d->msg,
-				       .recipient = d->recipient, .envelope_from = d->sender };
-	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK)
-		return st;
-	if ((st = dm_store_event(db, d->ticket, d->message_row, agent->address, "created", NULL, "new",
-				 strcmp(kind, "customer") == 0 ? "forwarded by an agent" : "opened by an agent")) != DM_OK)
-		return st;
-	d->threaded_by = DM_THREADED_NEW;
-	int topic = -1;
-	if ((st = classify_ticket(db, d, subject, text, language, customer, &topic)) != DM_OK)
-		return st;
-	if ((st = acknowledge(db, d, language, due_at, customer, customer_name, subject, topic)) != DM_OK)
-		return st;
-	if ((st = close_if_out_of_scope(db, d, topic)) != DM_OK)
-		return st;
-	return notify_ctx_agents(db, d, "new ticket", text, d->msg->attachments, agent->id);
-}
-
-/* An authenticated agent's mail.  *HANDLED is FALSE when it turns out to
- * be the agent writing in as a customer (no ticket, no #requester, no
- * forward): the customer path takes it then. */
-static enum dm_status
-deliver_agent(struct dm_db *db, struct delivery *d, const struct dm_agent *agent, gboolean *handled)
-{
-	const struct dm_config *cfg = d->cfg;
-	struct dm_message *msg = d->msg;
-	enum dm_status st;
-	*handled = TRUE;
-
-	g_autoptr(DmCommands) cmds = dm_commands_parse(msg->text);
-	g_autofree char *text = agent_text(cmds->rest);
-
-	/* Which ticket: the key first, then references and tag (an agent
-	 * may join any conversation). */
-	struct dm_thread_match match;
-	struct dm_thread_query q = { .msg = msg, .key_ticket = d->key_ticket, .tag_ticket = d->tag_ticket,
-				     .sender = agent->address, .automatic = FALSE };
-	if ((st = dm_store_thread(db, cfg, &q, &match)) != DM_OK)
-		return st;
-	if (match.related && match.ticket == 0) {
-		/* An agent may act on any ticket, closed ones included. */
-		match.ticket = match.related;
-		match.threaded_by = match.matched_by;
-	}
-	d->threaded_by = match.threaded_by;
-
-	if (match.ticket == 0) {
-		const struct dm_command *req = find_command(cmds, DM_CMD_REQUESTER);
-		if (req && cmds->errors == NULL) {
-			g_autofree char *subject = dm_thread_clean_subject(msg->subject, cfg->tag_format);
-			d->role = "agent";
-			return open_on_behalf(db, d, agent, req->arg, "", subject, text, "agent");
-		}
-		g_autofree char *from = NULL, *name = NULL, *subject = NULL, *body = NULL;
-		if (cmds->errors == NULL && dm_quote_find_forward(cmds->rest, &from, &name, &subject, &body) &&
-		    from && strchr(from, '@')) {
-			g_autofree char *clean = dm_thread_clean_subject(subject && *subject ? subject : msg->subject,
-									 cfg->tag_format);
-			g_autofree char *customer_text = dm_quote_strip(body, NULL);
-			d->role = "forward";
-			return open_on_behalf(db, d, agent, from, name, clean, customer_text, "customer");
-		}
-		*handled = FALSE;
-		return DM_OK;
-	}
-	d->ticket = match.ticket;
-
-	/* Validate everything before anything changes. */
-	GString *errors = g_string_new(cmds->errors ? cmds->errors : "");
-	if (errors->len)
-		g_string_append_c(errors, '\n');
-	if ((st = check_targets(db, d, cmds, errors)) != DM_OK) {
-		g_string_free(errors, TRUE);
-		return st;
-	}
-	if (find_command(cmds, DM_CMD_REQUESTER))
-		g_string_append(errors, "#requester: only for a new ticket, written to the desk's address\n");
-	g_strchomp(errors->str);
-	g_string_set_size(errors, strlen(errors->str));
-
-	gboolean note = cmds->note;
-	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id, .direction = "in",
-				       .kind = note ? "note" : "agent", .threaded_by = match.threaded_by,
-				       .agent = agent->id, .text_override = text, .msg = msg,
-				       .recipient = d->recipient, .envelope_from = d->sender };
-	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK) {
-		g_string_free(errors, TRUE);
-		return st;
-	}
-
-	struct dm_ticket_facts f;
-	struct dm_notify_ctx n = { .cfg = cfg, .templates = d->templates, .hours = d->hours,
-				   .outbox_ids = d->outbox_ids };
-	if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK) {
-		g_string_free(errors, TRUE);
-		return st;
-	}
-	if (errors->len) {
-		/* Nothing changes and nothing is relayed; the agent is told. */
-		d->role = "agent-error";
-		st = dm_store_event(db, d->ticket, d->message_row, agent->address, "command-error", NULL, NULL,
-				    errors->str);
-		if (st == DM_OK)
-			st = dm_notify_command_error(&n, db, &f, agent->address, agent->name, errors->str,
-						     msg->message_id);
-		goto out;
-	}
-	if ((st = apply_commands(db, d->topics, cmds, d->ticket, d->message_row, agent)) != DM_OK)
-		goto out;
-	dm_ticket_facts_clear(&f);
-	if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)
-		goto out;
-	if (note) {
-		d->role = "note";
-		st = dm_notify_note(&n, db, &f, text, agent->id);
-		goto out;
-	}
-	d->role = "agent";
-	if (*text) {
-		gboolean sent = FALSE;
-		if ((st = dm_notify_relay(&n, db, &f, text, agent->id, &sent)) != DM_OK)
-			goto out;
-		if (sent && !f.first_response && (st = dm_store_first_response(db, d->ticket)) != DM_OK)
-			goto out;
-		/* A first answer takes a new ticket into work. */
-		if (sent && strcmp(f.status, "new") == 0 && find_command(cmds, DM_CMD_STATUS) == NULL)
-			st = dm_store_set_field(db, d->ticket, d->message_row, agent->address, "status", "open", NULL);
-	}
-out:
-	dm_ticket_facts_clear(&f);
-	g_string_free(errors, TRUE);
-	return st;
-}
-
-/* A customer's mail (or anyone's who is not an authenticated agent). */
-static enum dm_status
-deliver_customer(struct dm_db *db, struct delivery *d, gboolean spoofed)
-{
-	const struct dm_config *cfg = d->cfg;
-	struct dm_message *msg = d->msg;
-	gboolean automatic = d->screen.automatic;
-	enum dm_status st;
-
-	/* A bounce of one of our own mails belongs to that mail's ticket. */
-	struct dm_thread_match match;
-	memset(&match, 0, sizeof match);
-	match.threaded_by = DM_THREADED_NEW;
-	gboolean our_bounce = FALSE;
-	if (d->screen.bounce && msg->dsn_original_id) {
-		gint64 row, ticket;
-		if ((st = dm_store_find_message(db, msg->dsn_original_id, "out", &row, &ticket)) != DM_OK)
-			return st;
-		if (ticket) {
-			match.ticket = ticket;
-			match.threaded_by = DM_THREADED_REFERENCES;
-			our_bounce = TRUE;
-		}
-	}
-	if (!our_bounce) {
-		/* A forged agent From gets no agent's trust: not even a key's. */
-		struct dm_thread_query q = { .msg = msg, .key_ticket = d->key_agent ? 0 : d->key_ticket,
-					     .tag_ticket = d->tag_ticket, .sender = msg->from.addr,
-					     .automatic = automatic };
-		if (spoofed)
-			q.sender = "";
-		if ((st = dm_store_thread(db, cfg, &q, &match)) != DM_OK)
-			return st;
-	}
-	d->threaded_by = match.threaded_by;
-
-	/* The sender: a contact who remembers the language of their mail. */
-	gint64 contact = 0;
-	g_autofree char *known_language = NULL;
-	if (msg->from.addr[0] && !automatic) {
-		if ((st = dm_store_contact(db, msg->from.addr, msg->from.name, d->language, &contact,
-					   &known_language)) != DM_OK)
-			return st;
-	}
-	const char *language = d->language ? d->language
-			     : known_language ? known_language : cfg->default_language;
-
-	gint64 due_at = 0;
-	if (match.ticket == 0) {
-		if ((st = open_ticket(db, d, msg->subject, contact, language, &match, &due_at)) != DM_OK)
-			return st;
-	} else {
-		d->ticket = match.ticket;
-		/* Joined through a reply key or our own Message-ID: the sender
-		 * is in the conversation from now on. */
-		if (contact && !spoofed && (st = dm_store_participant(db, d->ticket, contact, "cc")) != DM_OK)
-			return st;
-	}
-	if (!automatic && !spoofed && (st = add_cc_participants(db, d)) != DM_OK)
-		return st;
-
-	const char *kind = d->screen.bounce ? "bounce" : automatic ? "auto" : "customer";
-	d->role = kind;
-	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id,
-				       .direction = "in", .kind = kind, .threaded_by = match.threaded_by,
-				       .contact = contact, .msg = msg, .recipient = d->recipient,
-				       .envelope_from = d->sender };
-	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK)
-		return st;
-
-	const char *actor = msg->from.addr;
-	int topic = -1;
-	if (d->new_ticket) {
-		if ((st = dm_store_event(db, d->ticket, d->message_row, actor, "created", NULL, "new",
-					 match.relation)) != DM_OK)
-			return st;
-		if (!automatic &&
-		    (st = classify_ticket(db, d, msg->subject, msg->text, language, msg->from.addr, &topic)) != DM_OK)
-			return st;
-		if (match.related) {
-			g_autofree char *rel = g_strdup_printf("%" G_GINT64_FORMAT, match.related);
-			if ((st = dm_store_event(db, d->ticket, d->message_row, actor, match.relation, NULL,
-						 rel, match.refused)) != DM_OK)
-				return st;
-		}
-	} else if ((st = dm_store_touch_ticket(db, &match, automatic, actor, d->message_row)) != DM_OK) {
-		return st;
-	}
-	if (spoofed &&
-	    (st = dm_store_event(db, d->ticket, d->message_row, actor, "spoofed-agent", NULL, NULL,
-				 "From is an agent's address without a valid key or authentication result")) != DM_OK)
-		return st;
-	if (d->key_invalid &&
-	    (st = dm_store_event(db, d->ticket, d->message_row, actor, "reply-key-invalid", NULL, NULL,
-				 d->bad_key)) != DM_OK)
-		return st;
-	if (our_bounce) {
-		for (guint i = 0; i < msg->dsn_failed->len; i++) {
-			const char *addr = msg->dsn_failed->pdata[i];
-			if ((st = dm_store_mark_failing(db, addr)) != DM_OK ||
-			    (st = dm_store_event(db, d->ticket, d->message_row, actor, "bounce", NULL, addr,
-						 msg->dsn_original_id)) != DM_OK)
-				return st;
-		}
-	}
-	if (d->new_ticket || cfg->ack_follow_ups) {
-		if (!d->new_ticket) {
-			/* A follow-up's answer time is the ticket's. */
-			struct dm_ticket_facts f;
-			if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)
-				return st;
-			due_at = f.due_at;
-			dm_ticket_facts_clear(&f);
-		}
-		if ((st = acknowledge(db, d, language, due_at, msg->from.addr, msg->from.name, msg->subject,
-				       topic)) != DM_OK)
-			return st;
-		if (d->new_ticket && (st = close_if_out_of_scope(db, d, topic)) != DM_OK)
-			return st;
-	}
-	if (!automatic)
-		st = notify_ctx_agents(db, d, d->new_ticket ? "new ticket" : "customer reply", msg->text,
-				       msg->attachments, 0);
+	/* The plan borrows the facts' agent: it ends with this attempt. */
+	d->plan.agent = NULL;
+	dm_route_facts_clear(&facts);
 	return st;
 }
 
 /* One attempt at the whole transaction. */
 static enum dm_status
-deliver_once(struct dm_db *db, struct delivery *d)
+attempt(struct dm_db *db, struct delivery *d)
 {
-	struct dm_message *msg = d->msg;
-	enum dm_status st;
-	gint64 dup_row, dup_ticket;
-	/* Before the first goto: the cleanup runs on every way out. */
-	g_autoptr(DmAgent) agent = NULL;
-
 	d->ticket = d->message_row = 0;
-	d->new_ticket = d->duplicate = FALSE;
-	d->ack = NULL;
-	d->role = NULL;
+	d->new_ticket = FALSE;
+	d->ack = d->role = NULL;
+	d->threaded_by = DM_THREADED_NEW;
 	g_array_set_size(d->outbox_ids, 0);
 
-	if ((st = dm_store_begin(db, msg)) != DM_OK)
-		return st;
-	if ((st = dm_store_find_message(db, msg->message_id, "in", &dup_row, &dup_ticket)) != DM_OK)
-		goto fail;
-	if (dup_row) {
-		d->duplicate = TRUE;
-		d->ticket = dup_ticket;
-		d->message_row = dup_row;
+	enum dm_status st = dm_store_begin(db, d->msg);
+	if (st == DM_OK)
+		st = route_and_apply(db, d);
+	if (st == DM_OK)
+		st = dm_db_commit(db);
+	if (st != DM_OK)
 		dm_db_rollback(db);
-		return DM_OK;
-	}
-	gboolean spoofed = FALSE, handled = FALSE;
-	if ((st = identify_agent(db, d, &agent, &spoofed)) != DM_OK)
-		goto fail;
-	if (agent && (st = deliver_agent(db, d, agent, &handled)) != DM_OK)
-		goto fail;
-	if (!handled && (st = deliver_customer(db, d, spoofed)) != DM_OK)
-		goto fail;
-	if ((st = dm_db_commit(db)) != DM_OK)
-		goto fail;
-	return DM_OK;
-fail:
-	dm_db_rollback(db);
 	return st;
 }
 
-/* Load what a delivery needs besides the configuration.  On failure
- * prints the 4.3.0 line and returns FALSE. */
-static gboolean
-load_desk(const struct dm_config *cfg, struct dm_templates **templates, struct dm_hours **hours,
-	  struct dm_langid **langid, struct dm_topics **topics)
+/* A warm connection when there is one, else a new one in *DB. */
+static enum dm_status
+connection(const struct dm_config *cfg, struct dm_db **db)
 {
-	g_autoptr(GError) error = NULL;
-	*topics = dm_topics_load(cfg->topics_file, &error);
-	if (*topics == NULL) {
-		fprintf(stderr, "4.3.0 deskmail: topics: %s\n", error->message);
-		return FALSE;
-	}
-	*hours = dm_hours_new(cfg->timezone, cfg->opening_hours, (const char *const *) cfg->holidays, &error);
-	if (*hours == NULL) {
-		fprintf(stderr, "4.3.0 deskmail: %s: [hours] %s\n", cfg->path, error->message);
-		return FALSE;
-	}
-	*templates = dm_templates_load(cfg->template_dir, &error);
-	if (*templates == NULL) {
-		fprintf(stderr, "4.3.0 deskmail: templates: %s\n", error->message);
-		return FALSE;
-	}
-	*langid = dm_langid_new((const char *const *) cfg->languages, NULL, &error);
-	if (*langid == NULL) {
-		fprintf(stderr, "4.3.0 deskmail: language identification: %s\n", error->message);
-		return FALSE;
-	}
-	return TRUE;
+	if (*db && dm_db_usable(*db))
+		return DM_OK;
+	g_clear_pointer(db, dm_db_free);
+	return dm_db_connect(cfg->conninfo, NULL, cfg->connect_timeout, cfg->statement_timeout, cfg->lock_timeout,
+			     db);
 }
 
-int
-dm_deliver_run(const struct dm_config *cfg, const struct dm_deliver_options *opts)
+/* Run the transaction, retrying deadlocks and serialization failures;
+ * only a repeated failure reaches the MTA, as a temporary one. */
+static enum dm_status
+run_transaction(struct dm_db *db, struct delivery *d)
 {
-	gint64 started = g_get_monotonic_time();
-	start_deadline(cfg->deadline);
-
-	g_autoptr(GBytes) raw = NULL;
-	enum dm_status st = dm_deliver_read_input(opts->input_fd, cfg->limits.max_message_bytes, &raw);
-	if (st == DM_REJECT) {
-		fprintf(stderr, "5.3.4 deskmail: message too large (limit %" G_GSIZE_FORMAT " bytes)\n",
-			cfg->limits.max_message_bytes);
-		dm_log_info("action=reject reason=too-large limit=%" G_GSIZE_FORMAT,
-			    cfg->limits.max_message_bytes);
-		return EX_DATAERR;
-	}
-	if (st != DM_OK) {
-		fprintf(stderr, "4.3.0 deskmail: cannot read the message: %s\n", g_strerror(errno));
-		return EX_TEMPFAIL;
-	}
-	if (g_bytes_get_size(raw) == 0) {
-		fprintf(stderr, "5.6.0 deskmail: empty input: no message to store\n");
-		dm_log_info("action=reject reason=empty");
-		return EX_DATAERR;
-	}
-
-	g_autoptr(DmMessage) msg = dm_message_parse(raw, &cfg->limits,
-						    (const char *const *) cfg->charset_fallback);
-	if (msg == NULL) {
-		fprintf(stderr, "5.6.0 deskmail: input is not a mail message (no header found)\n");
-		dm_log_info("action=reject reason=not-mail size=%" G_GSIZE_FORMAT, g_bytes_get_size(raw));
-		return EX_DATAERR;
-	}
-
-	g_autoptr(DmTemplates) templates = NULL;
-	g_autoptr(DmHours) hours = NULL;
-	g_autoptr(DmLangid) langid = NULL;
-	g_autoptr(DmTopics) topics = NULL;
-	if (!load_desk(cfg, &templates, &hours, &langid, &topics))
-		return EX_TEMPFAIL;
-
-	struct delivery d = { .cfg = cfg, .templates = templates, .hours = hours, .topics = topics, .msg = msg,
-			      .outbox_ids = g_array_new(FALSE, FALSE, sizeof(gint64)) };
-	d.recipient = find_recipient(opts, msg);
-	d.sender = opts->sender ? dm_address_normalise(opts->sender) : NULL;
-	d.queue = find_queue(&d);
-	struct dm_screen_config sc = { .own_addresses = (const char *const *) cfg->own_addresses,
-				       .reply_separator = dm_config_separator(cfg),
-				       .loop_value = cfg->hostname };
-	dm_screen_message(msg, d.sender, &sc, &d.screen);
-	find_reply_key(&d);
-	d.tag_ticket = dm_thread_find_tag(msg->subject, cfg->tag_format);
-	if (!d.screen.automatic)
-		d.language = dm_langid_detect(langid, msg->text, dm_message_header(msg, "Content-Language"));
-	g_autofree char *msgid_log = dm_log_sanitize(msg->message_id, 120);
-
-	int status = EX_OK;
-	g_autoptr(DmDb) db = NULL;
-	st = dm_db_connect(cfg->conninfo, NULL, cfg->connect_timeout, cfg->statement_timeout,
-			   cfg->lock_timeout, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "4.3.0 deskmail: database unavailable\n");
-		dm_log_info("action=defer reason=db-connect message_id=<%s>", msgid_log);
-		status = EX_TEMPFAIL;
-		goto out;
-	}
-	/* Deadlocks and serialization failures are retried here; only a
-	 * repeated failure reaches the MTA, as a temporary one. */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		st = deliver_once(db, &d);
-		if (st == DM_OK || !dm_db_retryable(db))
+	enum dm_status st = DM_INTERNAL;
+	for (int i = 0; i < 3; i++) {
+		st = attempt(db, d);
+		if (st == DM_OK || st == DM_DUPLICATE || !dm_db_retryable(db))
 			break;
 		dm_log_warn("retrying after %s: %s", dm_db_sqlstate(db), dm_db_error(db));
 	}
-	gint64 ms = (g_get_monotonic_time() - started) / 1000;
-	if (st == DM_CONFIG) {
-		fprintf(stderr, "4.3.0 deskmail: cannot build the acknowledgement; see the log\n");
-		status = EX_TEMPFAIL;
-		goto out;
-	}
-	if (st != DM_OK) {
-		g_autofree char *err = dm_log_sanitize(dm_db_error(db), 200);
-		fprintf(stderr, "4.3.0 deskmail: database error, will retry: %s\n", err);
-		dm_log_error("action=defer reason=db message_id=<%s> sqlstate=%s error=\"%s\" ms=%" G_GINT64_FORMAT,
-			     msgid_log, dm_db_sqlstate(db), err, ms);
-		status = EX_TEMPFAIL;
-		goto out;
-	}
+	return st;
+}
 
-	/* Committed: the customer's mail is safe.  Now hand the answer to
-	 * sendmail; if that fails the row stays queued for outbox flush. */
-	int sent = 0, failed = 0;
-	for (guint i = 0; i < d.outbox_ids->len; i++) {
-		gint64 id = g_array_index(d.outbox_ids, gint64, i);
-		int s1 = 0, f1 = 0;
-		if (dm_outbox_flush(db, cfg, id, &s1, &f1) != DM_OK)
-			dm_log_warn("outbox id=%" G_GINT64_FORMAT " left queued: %s", id, dm_db_error(db));
-		sent += s1;
-		failed += f1;
+static gboolean
+deadline_passed(gint64 deadline)
+{
+	return deadline && g_get_monotonic_time() >= deadline;
+}
+
+/* The outcome of the transaction's status ST, with the line for the MTA. */
+static void
+transaction_result(struct dm_db *db, struct delivery *d, enum dm_status st, gint64 deadline,
+		   struct dm_delivery_result *r, const char *msgid_log)
+{
+	r->ticket = d->ticket;
+	r->message_row = d->message_row;
+	if (st == DM_OK || st == DM_DUPLICATE) {
+		result_set(r, st == DM_OK ? DM_OUTCOME_STORED : DM_OUTCOME_DUPLICATE, "2.0.0", "deskmail: %s ticket %" G_GINT64_FORMAT,
+			   st == DM_OK ? "stored on" : "already stored on", d->ticket);
+		r->action = st == DM_DUPLICATE ? "duplicate" : d->new_ticket ? "new" : "append";
+		r->kind = d->role;
+		r->threaded_by = st == DM_DUPLICATE ? NULL : d->threaded_by;
+		r->ack = d->ack;
+		g_array_append_vals(r->outbox_ids, d->outbox_ids->data, d->outbox_ids->len);
+		return;
 	}
-	ms = (g_get_monotonic_time() - started) / 1000;
+	r->action = "defer";
+	if (deadline_passed(deadline)) {
+		result_set(r, DM_OUTCOME_TEMPFAIL, "4.3.0", "deskmail: delivery deadline exceeded");
+		dm_log_error("action=defer reason=deadline message_id=<%s>", msgid_log);
+	} else if (st == DM_CONFIG) {
+		result_set(r, DM_OUTCOME_TEMPFAIL, "4.3.0", "deskmail: cannot build the acknowledgement; see the log");
+	} else {
+		g_autofree char *err = dm_log_sanitize(dm_db_error(db), 200);
+		result_set(r, DM_OUTCOME_TEMPFAIL, "4.3.0", "deskmail: database error, will retry: %s", err);
+		dm_log_error("action=defer reason=db message_id=<%s> sqlstate=%s error=\"%s\"", msgid_log,
+			     dm_db_sqlstate(db), err);
+	}
+}
+
+/* Parse RAW; a reason to reject it for good when it is not mail. */
+static struct dm_message *
+parse(const struct dm_config *cfg, GBytes *raw, struct dm_delivery_result *r)
+{
+	if (g_bytes_get_size(raw) == 0) {
+		result_set(r, DM_OUTCOME_REJECTED, "5.6.0", "deskmail: empty input: no message to store");
+		r->action = "reject";
+		dm_log_info("action=reject reason=empty");
+		return NULL;
+	}
+	struct dm_message *msg = dm_message_parse(raw, &cfg->limits, (const char *const *) cfg->charset_fallback);
+	if (msg == NULL) {
+		result_set(r, DM_OUTCOME_REJECTED, "5.6.0", "deskmail: input is not a mail message (no header found)");
+		r->action = "reject";
+		dm_log_info("action=reject reason=not-mail size=%" G_GSIZE_FORMAT, g_bytes_get_size(raw));
+	}
+	return msg;
+}
+
+void
+dm_delivery_result_log(const struct dm_delivery_result *r, int sent)
+{
+	if (r->outcome != DM_OUTCOME_STORED && r->outcome != DM_OUTCOME_DUPLICATE)
+		return;
+	char sent_field[32] = "";
+	if (sent >= 0)
+		g_snprintf(sent_field, sizeof sent_field, " sent=%d", sent);
 	dm_log_info("action=%s ticket=%" G_GINT64_FORMAT " message_id=<%s> size=%" G_GSIZE_FORMAT
-		    " attachments=%u kind=%s threaded_by=%s ack=%s mails=%u sent=%d ms=%" G_GINT64_FORMAT,
-		    d.duplicate ? "duplicate" : (d.new_ticket ? "new" : "append"), d.ticket, msgid_log,
-		    g_bytes_get_size(raw), msg->attachments->len, d.role ? d.role : "-",
-		    d.duplicate ? "-" : d.threaded_by, d.ack ? d.ack : "-", d.outbox_ids->len, sent, ms);
-out:
+		    " attachments=%u kind=%s threaded_by=%s ack=%s mails=%u%s ms=%" G_GINT64_FORMAT,
+		    r->action, r->ticket, r->message_id, r->size, r->attachments, r->kind ? r->kind : "-",
+		    r->threaded_by ? r->threaded_by : "-", r->ack ? r->ack : "-", r->outbox_ids->len, sent_field,
+		    r->ms);
+}
+
+enum dm_outcome
+dm_deliver_one(const struct dm_desk *desk, struct dm_db **db, const struct dm_envelope *env, GBytes *raw,
+	       gint64 deadline, struct dm_delivery_result *r)
+{
+	gint64 started = g_get_monotonic_time();
+	const struct dm_config *cfg = desk->cfg;
+	g_autoptr(DmMessage) msg = parse(cfg, raw, r);
+	if (msg == NULL)
+		return r->outcome;
+
+	struct delivery d = { .desk = desk, .cfg = cfg, .msg = msg,
+			      .outbox_ids = g_array_new(FALSE, FALSE, sizeof(gint64)) };
+	prepare(&d, env);
+	r->message_id = dm_log_sanitize(msg->message_id, 120);
+	r->size = g_bytes_get_size(raw);
+	r->attachments = msg->attachments->len;
+	const char *msgid_log = r->message_id;
+
+	enum dm_status st = connection(cfg, db);
+	if (st != DM_OK) {
+		result_set(r, DM_OUTCOME_TEMPFAIL, "4.3.0", "deskmail: database unavailable");
+		r->action = "defer";
+		dm_log_info("action=defer reason=db-connect message_id=<%s>", msgid_log);
+	} else {
+		dm_db_set_deadline(*db, deadline);
+		st = run_transaction(*db, &d);
+		transaction_result(*db, &d, st, deadline, r, msgid_log);
+		dm_db_set_deadline(*db, 0);
+	}
+	r->ms = (g_get_monotonic_time() - started) / 1000;
 	g_array_unref(d.outbox_ids);
-	g_free(d.recipient);
-	g_free(d.sender);
-	g_free(d.queue);
-	g_free(d.bad_key);
-	return status;
+	delivery_clear(&d);
+	return r->outcome;
 }

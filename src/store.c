@@ -8,29 +8,47 @@
 #include "log.h"
 #include "store.h"
 #include "thread.h"
+#include "route.h"
 
 /* Ids are hashed to 64-bit advisory lock keys; sorted, so every delivery
  * takes its locks in the same order. */
 static const char SQL_LOCK_IDS[] =
 	"SELECT pg_advisory_xact_lock(h) FROM ("
 	" SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest($1::text[]) AS x ORDER BY h) s";
-static const char SQL_FIND_MESSAGE[] =
-	"SELECT id, ticket_id FROM messages WHERE message_id = $1 AND direction = $2";
-static const char SQL_FIND_REFERENCED[] =
-	"SELECT message_id, ticket_id, direction FROM messages WHERE message_id = ANY($1::text[])";
-static const char SQL_FIND_LATE_PARENT[] =
-	"SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id "
-	"WHERE r.ref = $1 ORDER BY m.id LIMIT 1";
-static const char SQL_FIND_SHARED_REF[] =
-	"SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id "
-	"WHERE r.ref = ANY($1::text[]) ORDER BY m.id LIMIT 1";
-static const char SQL_LOCK_TICKET[] =
-	"SELECT status, extract(epoch FROM now() - coalesce(closed_at, resolved_at, updated_at))::bigint "
-	"FROM tickets WHERE id = $1 FOR UPDATE";
-static const char SQL_MAY_JOIN[] =
-	"SELECT EXISTS (SELECT 1 FROM participants p JOIN contacts c ON c.id = p.contact_id"
-	"               WHERE p.ticket_id = $1 AND c.address = $2)"
-	"    OR EXISTS (SELECT 1 FROM agents WHERE address = $2 AND active)";
+/* Everything routing needs, in one round trip: a stored copy of this
+ * message, the stored messages it references, a stored reply to it (a
+ * late parent), a sibling sharing a reference, the outgoing mail a bounce
+ * names, every candidate ticket (locked, with whether the sender takes
+ * part in it), and the agents the reply key and the From address name.
+ * $1 Message-ID, $2 referenced ids, $3 key and tag tickets, $4 From,
+ * $5 the bounced Message-ID, $6 the key's agent. */
+static const char SQL_ROUTE_FACTS[] =
+	"WITH refs AS (SELECT message_id, ticket_id, direction FROM messages WHERE message_id = ANY($2::text[])),"
+	" late AS (SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id"
+	"          WHERE r.ref = $1 ORDER BY m.id LIMIT 1),"
+	" shared AS (SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id"
+	"            WHERE r.ref = ANY($2::text[]) ORDER BY m.id LIMIT 1),"
+	" bounce AS (SELECT ticket_id FROM messages WHERE message_id = $5 AND direction = 'out'"
+	"            ORDER BY id LIMIT 1),"
+	" cand AS (SELECT unnest($3::bigint[]) AS id UNION SELECT ticket_id FROM refs"
+	"          UNION SELECT ticket_id FROM late UNION SELECT ticket_id FROM shared"
+	"          UNION SELECT ticket_id FROM bounce),"
+	" tk AS (SELECT t.id, t.status,"
+	"         extract(epoch FROM now() - coalesce(t.closed_at, t.resolved_at, t.updated_at))::bigint AS idle,"
+	"         EXISTS (SELECT 1 FROM participants p JOIN contacts c ON c.id = p.contact_id"
+	"                 WHERE p.ticket_id = t.id AND c.address = $4) AS part"
+	"        FROM tickets t WHERE t.id IN (SELECT id FROM cand) ORDER BY t.id FOR UPDATE OF t) "
+	"SELECT 'dup'::text, m.id, m.ticket_id, NULL::text, NULL::text, NULL::text, NULL::boolean FROM messages m"
+	" WHERE m.message_id = $1 AND m.direction = 'in' "
+	"UNION ALL SELECT 'ref', NULL, ticket_id, message_id, direction, NULL, NULL FROM refs "
+	"UNION ALL SELECT 'late', NULL, ticket_id, NULL, NULL, NULL, NULL FROM late "
+	"UNION ALL SELECT 'shared', NULL, ticket_id, NULL, NULL, NULL, NULL FROM shared "
+	"UNION ALL SELECT 'bounce', NULL, ticket_id, NULL, NULL, NULL, NULL FROM bounce "
+	"UNION ALL SELECT 'ticket', idle, id, status, NULL, NULL, part FROM tk "
+	"UNION ALL SELECT 'key-agent', a.id, NULL, a.address, a.name, coalesce(tm.name, ''), a.active"
+	" FROM agents a LEFT JOIN teams tm ON tm.id = a.team_id WHERE a.id = $6::bigint "
+	"UNION ALL SELECT 'from-agent', a.id, NULL, a.address, a.name, coalesce(tm.name, ''), a.active"
+	" FROM agents a LEFT JOIN teams tm ON tm.id = a.team_id WHERE a.address = $4";
 static const char SQL_UPSERT_CONTACT[] =
 	"WITH old AS (SELECT language FROM contacts WHERE address = $1) "
 	"INSERT INTO contacts (address, name, language) VALUES ($1, $2, $3) "
@@ -112,190 +130,68 @@ dm_store_begin(struct dm_db *db, const struct dm_message *msg)
 	g_ptr_array_add(ids, msg->message_id);
 	g_autofree char *lit = dm_db_array_literal(ids);
 	const char *p[] = { lit };
-	st = dm_db_query(db, SQL_LOCK_IDS, 1, p, NULL);
+	/* Queued: the facts query that follows reports its failure. */
+	return dm_db_write(db, SQL_LOCK_IDS, 1, p);
+}
+
+static struct dm_agent *
+agent_from_row(const PGresult *res, int r)
+{
+	struct dm_agent *a = g_new0(struct dm_agent, 1);
+	a->id = to_i64(PQgetvalue(res, r, 1));
+	a->address = g_strdup(PQgetvalue(res, r, 3));
+	a->name = g_strdup(PQgetvalue(res, r, 4));
+	a->team = g_strdup(PQgetvalue(res, r, 5));
+	a->active = strcmp(PQgetvalue(res, r, 6), "t") == 0;
+	return a;
+}
+
+/* One row of SQL_ROUTE_FACTS into F. */
+static void
+route_fact(const PGresult *res, int r, struct dm_route_facts *f)
+{
+	const char *kind = PQgetvalue(res, r, 0);
+	gint64 ticket = to_i64(PQgetvalue(res, r, 2));
+	if (strcmp(kind, "dup") == 0) {
+		f->duplicate_row = to_i64(PQgetvalue(res, r, 1));
+		f->duplicate_ticket = ticket;
+	} else if (strcmp(kind, "ref") == 0) {
+		struct dm_route_ref ref = { g_strdup(PQgetvalue(res, r, 3)), ticket,
+					    strcmp(PQgetvalue(res, r, 4), "out") == 0 };
+		g_array_append_val(f->refs, ref);
+	} else if (strcmp(kind, "late") == 0) {
+		f->late_parent = ticket;
+	} else if (strcmp(kind, "shared") == 0) {
+		f->shared_ref = ticket;
+	} else if (strcmp(kind, "bounce") == 0) {
+		f->bounce_ticket = ticket;
+	} else if (strcmp(kind, "ticket") == 0) {
+		struct dm_route_ticket t = { .id = ticket, .idle_seconds = to_i64(PQgetvalue(res, r, 1)),
+					     .sender_participant = strcmp(PQgetvalue(res, r, 6), "t") == 0 };
+		g_strlcpy(t.status, PQgetvalue(res, r, 3), sizeof t.status);
+		g_array_append_val(f->tickets, t);
+	} else if (strcmp(kind, "key-agent") == 0 && f->key_agent == NULL) {
+		f->key_agent = agent_from_row(res, r);
+	} else if (strcmp(kind, "from-agent") == 0 && f->from_agent == NULL) {
+		f->from_agent = agent_from_row(res, r);
+	}
+}
+
+enum dm_status
+dm_store_route_facts(struct dm_db *db, const struct dm_route_query *q, struct dm_route_facts *f)
+{
+	char b1[24], b2[24], b3[24];
+	g_autoptr(GPtrArray) ids = referenced_ids(q->msg);
+	g_autofree char *ids_lit = dm_db_array_literal(ids);
+	g_autofree char *tickets_lit = g_strdup_printf("{%s,%s}", I64(b1, q->key_ticket), I64(b2, q->tag_ticket));
+	const char *p[] = { q->msg->message_id, ids_lit, tickets_lit, q->msg->from.addr,
+			    q->bounced_id ? q->bounced_id : "", I64(b3, q->key_agent) };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_ROUTE_FACTS, 6, p, &res);
 	if (st != DM_OK)
-		dm_db_rollback(db);
-	return st;
-}
-
-enum dm_status
-dm_store_find_message(struct dm_db *db, const char *message_id, const char *direction, gint64 *row,
-		      gint64 *ticket)
-{
-	const char *p[] = { message_id, direction };
-	g_autoptr(PGresult) res = NULL;
-	*row = *ticket = 0;
-	enum dm_status st = dm_db_query(db, SQL_FIND_MESSAGE, 2, p, &res);
-	if (st == DM_OK && PQntuples(res) > 0) {
-		*row = to_i64(PQgetvalue(res, 0, 0));
-		*ticket = to_i64(PQgetvalue(res, 0, 1));
-	}
-	return st;
-}
-
-/* Rule 2: references.  The parent (In-Reply-To), then References from the
- * newest back; then a stored message that references this one (a reply
- * that arrived before its parent); then one that shares a reference (a
- * sibling whose parent has not arrived). */
-static enum dm_status
-match_references(struct dm_db *db, const struct dm_message *msg, gint64 *ticket, const char **rule,
-		 gboolean *proven)
-{
-	g_autoptr(GPtrArray) ids = referenced_ids(msg);
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st;
-
-	*ticket = 0;
-	*proven = FALSE;
-	if (ids->len > 0) {
-		g_autofree char *lit = dm_db_array_literal(ids);
-		const char *p[] = { lit };
-		if ((st = dm_db_query(db, SQL_FIND_REFERENCED, 1, p, &res)) != DM_OK)
-			return st;
-		/* Preference: In-Reply-To first, then the last References id. */
-		int best = -1;
-		guint best_rank = G_MAXUINT;
-		for (int r = 0; r < PQntuples(res); r++) {
-			const char *id = PQgetvalue(res, r, 0);
-			if (strcmp(PQgetvalue(res, r, 2), "out") == 0)
-				*proven = TRUE;
-			for (guint i = 0; i < ids->len; i++) {
-				if (strcmp(ids->pdata[i], id) != 0)
-					continue;
-				guint rank = (msg->in_reply_to && i == 0) ? 0 : ids->len - i;
-				if (rank < best_rank) {
-					best_rank = rank;
-					best = r;
-				}
-			}
-		}
-		if (best >= 0) {
-			*ticket = to_i64(PQgetvalue(res, best, 1));
-			*rule = DM_THREADED_REFERENCES;
-			return DM_OK;
-		}
-	}
-	g_clear_pointer(&res, PQclear);
-	const char *own[] = { msg->message_id };
-	if ((st = dm_db_query(db, SQL_FIND_LATE_PARENT, 1, own, &res)) != DM_OK)
 		return st;
-	if (PQntuples(res) > 0) {
-		*ticket = to_i64(PQgetvalue(res, 0, 0));
-		*rule = DM_THREADED_LATE_PARENT;
-		return DM_OK;
-	}
-	if (ids->len > 0) {
-		g_clear_pointer(&res, PQclear);
-		g_autofree char *lit = dm_db_array_literal(ids);
-		const char *p[] = { lit };
-		if ((st = dm_db_query(db, SQL_FIND_SHARED_REF, 1, p, &res)) != DM_OK)
-			return st;
-		if (PQntuples(res) > 0) {
-			*ticket = to_i64(PQgetvalue(res, 0, 0));
-			*rule = DM_THREADED_REFERENCES;
-		}
-	}
-	return DM_OK;
-}
-
-/* Lock ticket ID; *EXISTS false when there is no such ticket. */
-static enum dm_status
-lock_ticket(struct dm_db *db, gint64 id, gboolean *exists, char status[16], gint64 *idle_seconds)
-{
-	char b[24];
-	const char *p[] = { I64(b, id) };
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_LOCK_TICKET, 1, p, &res);
-	*exists = FALSE;
-	if (st == DM_OK && PQntuples(res) > 0) {
-		*exists = TRUE;
-		g_strlcpy(status, PQgetvalue(res, 0, 0), 16);
-		*idle_seconds = to_i64(PQgetvalue(res, 0, 1));
-	}
-	return st;
-}
-
-static enum dm_status
-may_join(struct dm_db *db, gint64 ticket, const char *sender, gboolean *ok)
-{
-	char b[24];
-	const char *p[] = { I64(b, ticket), sender ? sender : "" };
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_MAY_JOIN, 2, p, &res);
-	*ok = st == DM_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	return st;
-}
-
-enum dm_status
-dm_store_thread(struct dm_db *db, const struct dm_config *cfg, const struct dm_thread_query *q,
-		struct dm_thread_match *out)
-{
-	enum dm_status st;
-	gint64 candidate = 0;
-	const char *rule = DM_THREADED_NEW;
-	gboolean trusted = FALSE; /* joining needs no participant check */
-	gboolean exists = FALSE;
-	gint64 idle = 0;
-
-	memset(out, 0, sizeof *out);
-	out->threaded_by = DM_THREADED_NEW;
-
-	if (q->key_ticket > 0) {
-		if ((st = lock_ticket(db, q->key_ticket, &exists, out->status, &idle)) != DM_OK)
-			return st;
-		if (exists) {
-			candidate = q->key_ticket;
-			rule = DM_THREADED_REPLY_KEY;
-			trusted = TRUE;
-		}
-	}
-	if (candidate == 0) {
-		gboolean proven = FALSE;
-		if ((st = match_references(db, q->msg, &candidate, &rule, &proven)) != DM_OK)
-			return st;
-		trusted = proven;
-		if (candidate > 0 && (st = lock_ticket(db, candidate, &exists, out->status, &idle)) != DM_OK)
-			return st;
-		if (candidate > 0 && !exists)
-			candidate = 0;
-	}
-	if (candidate == 0 && q->tag_ticket > 0) {
-		if ((st = lock_ticket(db, q->tag_ticket, &exists, out->status, &idle)) != DM_OK)
-			return st;
-		if (exists) {
-			candidate = q->tag_ticket;
-			rule = DM_THREADED_TAG;
-		}
-	}
-	if (candidate == 0)
-		return DM_OK;
-	out->matched_by = rule;
-
-	if (!trusted) {
-		gboolean ok = FALSE;
-		if ((st = may_join(db, candidate, q->sender, &ok)) != DM_OK)
-			return st;
-		if (!ok) {
-			/* Knowing a ticket number or a Message-ID is not enough to
-			 * join a conversation (and be copied on its replies). */
-			out->related = candidate;
-			out->relation = "related";
-			out->refused = "sender is not a participant";
-			return DM_OK;
-		}
-	}
-	gboolean closed = strcmp(out->status, "resolved") == 0 || strcmp(out->status, "closed") == 0;
-	if (closed && !q->automatic) {
-		if (idle > (gint64) cfg->reopen_days * 86400) {
-			out->related = candidate;
-			out->relation = "follow-up";
-			out->refused = "ticket closed too long ago";
-			return DM_OK;
-		}
-		out->reopen = TRUE;
-	}
-	out->ticket = candidate;
-	out->threaded_by = rule;
+	for (int r = 0; r < PQntuples(res); r++)
+		route_fact(res, r, f);
 	return DM_OK;
 }
 

@@ -11,46 +11,27 @@
 #include "config.h"
 #include "db.h"
 #include "message.h"
+#include "route.h"
 
 /* BEGIN, then advisory locks on the message's own Message-ID and every id
- * it references, in one fixed order.  Two messages of one thread share at
+ * it references, in one fixed order (queued: sent with the next query).  Two messages of one thread share at
  * least one such id, so they are threaded one after the other, however
  * they arrive; the fixed order rules out deadlocks between them. */
 enum dm_status dm_store_begin(struct dm_db *db, const struct dm_message *msg);
 
-/* The stored message with MESSAGE_ID in DIRECTION ("in"/"out"): *ROW and
- * *TICKET, both 0 when there is none. */
-enum dm_status dm_store_find_message(struct dm_db *db, const char *message_id, const char *direction,
-				     gint64 *row, gint64 *ticket);
-
-struct dm_thread_query {
-	const struct dm_message *msg;
-	gint64 key_ticket;   /* from a valid reply key, else 0 */
-	gint64 tag_ticket;   /* from the subject tag, else 0 */
-	const char *sender;  /* normalised From */
-	gboolean automatic;  /* from the screen stage */
+/* What the facts of one message are looked up by. */
+struct dm_route_query {
+	const struct dm_message *msg;  /* its Message-ID, references and From */
+	gint64 key_ticket, key_agent;  /* from a valid reply key, else 0 */
+	gint64 tag_ticket;             /* from the subject tag, else 0 */
+	const char *bounced_id;        /* a bounce's original Message-ID, or NULL */
 };
 
-struct dm_thread_match {
-	gint64 ticket;            /* the ticket to append to; 0 = a new ticket */
-	const char *threaded_by;  /* DM_THREADED_* (DM_THREADED_NEW unless joined) */
-	const char *matched_by;   /* the rule that found a ticket, joined or not */
-	gint64 related;           /* for a new ticket: linked to this one, or 0 */
-	const char *relation;     /* "related" or "follow-up", or NULL */
-	const char *refused;      /* why the matched ticket was not joined, or NULL */
-	char status[16];          /* the matched ticket's status */
-	gboolean reopen;          /* the matched ticket is resolved/closed and reopens */
-};
-
-/* Decide the ticket of a message by the rules in order: reply key,
- * references (In-Reply-To, References, late parents), subject tag, new.
- * A match by references or tag is only joined when the sender is a
- * participant or an agent, or the references name a Message-ID we sent;
- * else a new ticket is opened, linked as "related".  A reply to a
- * resolved or closed ticket reopens it within reopen_days, else opens a
- * "follow-up"; automatic mail attaches without reopening. */
-enum dm_status dm_store_thread(struct dm_db *db, const struct dm_config *cfg,
-			       const struct dm_thread_query *q, struct dm_thread_match *out);
+/* Fill F (initialised with dm_route_facts_init) with what routing needs,
+ * in one round trip, locking the candidate tickets FOR UPDATE (in id
+ * order) until the end of the transaction. */
+enum dm_status dm_store_route_facts(struct dm_db *db, const struct dm_route_query *q,
+				    struct dm_route_facts *f);
 
 /* Insert or update the contact ADDR (normalised), keeping a known name
  * when NAME is empty.  LANGUAGE, when not NULL, becomes the contact's

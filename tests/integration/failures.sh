@@ -162,11 +162,11 @@ printf '[topic printing]\nteam = first-line\nphrases_xx = tiskalnik\n' >"$T/topi
 sed "s#^topics = .*#topics = $T/topics-bad.conf#" "$DESKMAIL_CONFIG" >"$T/topics-bad-deskmail.conf"
 OUT=$("$DESKMAIL" --config "$T/topics-bad-deskmail.conf" deliver <"$T/broken.eml" 2>&1); RC=$?
 is "$RC" 75 "a broken topics file: deliver exits 75"
-like "$OUT" '^4\.3\.0 deskmail: topics: ' "... with one 4.3.0 line about the topics"
+like "$OUT" '^4\.3\.0 deskmail: .*\[desk\] topics: ' "... with one 4.3.0 line about the topics"
 sed "s#^templates = .*#templates = $T/no-templates#" "$DESKMAIL_CONFIG" >"$T/tpl-bad.conf"
 OUT=$("$DESKMAIL" --config "$T/tpl-bad.conf" deliver <"$T/broken.eml" 2>&1); RC=$?
 is "$RC" 75 "a missing template directory: deliver exits 75"
-like "$OUT" '^4\.3\.0 deskmail: templates: ' "... with one 4.3.0 line about the templates"
+like "$OUT" '^4\.3\.0 deskmail: .*\[ack\] templates: ' "... with one 4.3.0 line about the templates"
 sed "s#^timezone = .*#timezone = Mars/Olympus_Mons#" "$DESKMAIL_CONFIG" >"$T/tz-bad.conf"
 OUT=$("$DESKMAIL" --config "$T/tz-bad.conf" deliver <"$T/broken.eml" 2>&1); RC=$?
 is "$RC" 75 "an unknown time zone: deliver exits 75"
