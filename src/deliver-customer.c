@@ -214,6 +214,25 @@ new_ticket_stages(struct dm_db *db, struct delivery *d, const char *language, in
 	return dm_store_event(db, d->ticket, d->message_row, actor, match->relation, NULL, rel, match->refused);
 }
 
+/* The tickets of the same thread this message ties together (replies
+ * that arrived before it and opened tickets of their own): a "related"
+ * event on each side. */
+static enum dm_status
+link_events(struct dm_db *db, struct delivery *d, const char *actor)
+{
+	const struct dm_thread_match *match = &d->plan.match;
+	enum dm_status st = DM_OK;
+	for (guint i = 0; i < match->n_also && st == DM_OK; i++) {
+		char here[24], there[24];
+		g_snprintf(here, sizeof here, "%" G_GINT64_FORMAT, d->ticket);
+		g_snprintf(there, sizeof there, "%" G_GINT64_FORMAT, match->also[i]);
+		st = dm_store_event(db, d->ticket, d->message_row, actor, "related", NULL, there, "the same thread");
+		if (st == DM_OK)
+			st = dm_store_event(db, match->also[i], 0, actor, "related", NULL, here, "the same thread");
+	}
+	return st;
+}
+
 /* What deserves an event on the ticket: a forged agent From, a reply key
  * with a wrong MAC, and each address a bounce of ours reports failed. */
 static enum dm_status
@@ -319,7 +338,8 @@ dm_deliver_customer(struct dm_db *db, struct delivery *d)
 	} else if ((st = dm_store_touch_ticket(db, match, automatic, msg->from.addr, d->message_row)) != DM_OK) {
 		return st;
 	}
-	if ((st = warning_events(db, d, msg->from.addr)) != DM_OK ||
+	if ((st = link_events(db, d, msg->from.addr)) != DM_OK ||
+	    (st = warning_events(db, d, msg->from.addr)) != DM_OK ||
 	    (st = acknowledge_customer(db, d, language, due_at, topic)) != DM_OK)
 		return st;
 	if (automatic)

@@ -23,6 +23,8 @@ dm_route_facts_init(struct dm_route_facts *f)
 	f->refs = g_array_new(FALSE, TRUE, sizeof(struct dm_route_ref));
 	g_array_set_clear_func(f->refs, ref_clear);
 	f->tickets = g_array_new(FALSE, TRUE, sizeof(struct dm_route_ticket));
+	f->late_parents = g_array_new(FALSE, FALSE, sizeof(gint64));
+	f->shared_refs = g_array_new(FALSE, FALSE, sizeof(gint64));
 }
 
 void
@@ -32,6 +34,10 @@ dm_route_facts_clear(struct dm_route_facts *f)
 		g_array_unref(f->refs);
 	if (f->tickets)
 		g_array_unref(f->tickets);
+	if (f->late_parents)
+		g_array_unref(f->late_parents);
+	if (f->shared_refs)
+		g_array_unref(f->shared_refs);
 	dm_agent_free(f->key_agent);
 	dm_agent_free(f->from_agent);
 	memset(f, 0, sizeof *f);
@@ -60,89 +66,103 @@ reference_rank(const struct dm_message *msg, const char *id)
 	return G_MAXUINT;
 }
 
-/* Rule 2, references: the best-ranked stored parent, then a stored
- * message that references this one (it arrived before its parent), then
- * one that shares a reference (a sibling whose parent has not arrived).
- * *PROVEN when any referenced id is one we sent. */
-static gint64
-match_references(const struct dm_thread_query *q, const struct dm_route_facts *f, const char **rule,
-		 gboolean *proven)
-{
-	gint64 best = 0;
-	guint best_rank = G_MAXUINT;
-	*proven = FALSE;
-	for (guint i = 0; i < f->refs->len; i++) {
-		const struct dm_route_ref *r = &g_array_index(f->refs, struct dm_route_ref, i);
-		if (r->outgoing)
-			*proven = TRUE;
-		guint rank = reference_rank(q->msg, r->message_id);
-		if (rank < best_rank) {
-			best_rank = rank;
-			best = r->ticket;
-		}
-	}
-	if (best) {
-		*rule = DM_THREADED_REFERENCES;
-		return best;
-	}
-	if (f->late_parent) {
-		*rule = DM_THREADED_LATE_PARENT;
-		return f->late_parent;
-	}
-	if (f->shared_ref) {
-		*rule = DM_THREADED_REFERENCES;
-		return f->shared_ref;
-	}
-	return 0;
-}
+/* A candidate ticket and the rule that found it. */
+struct candidate {
+	const struct dm_route_ticket *ticket;
+	const char *rule;
+};
 
-/* The first rule that finds an existing ticket: key, references, tag. */
-static const struct dm_route_ticket *
-find_candidate(const struct dm_thread_query *q, const struct dm_route_facts *f, const char **rule,
-	       gboolean *trusted)
+static void
+add_candidate(GArray *list, const struct dm_route_facts *f, gint64 id, const char *rule)
 {
-	const struct dm_route_ticket *t = dm_route_facts_ticket(f, q->key_ticket);
-	*trusted = FALSE;
-	if (t) {
-		*rule = DM_THREADED_REPLY_KEY;
-		*trusted = TRUE;
-		return t;
-	}
-	gboolean proven = FALSE;
-	t = dm_route_facts_ticket(f, match_references(q, f, rule, &proven));
-	if (t) {
-		*trusted = proven;
-		return t;
-	}
-	t = dm_route_facts_ticket(f, q->tag_ticket);
-	if (t)
-		*rule = DM_THREADED_TAG;
-	return t;
-}
-
-void
-dm_route_thread(const struct dm_thread_query *q, const struct dm_route_facts *f, struct dm_thread_match *out)
-{
-	const char *rule = DM_THREADED_NEW;
-	gboolean trusted = FALSE; /* joining needs no participant check */
-
-	memset(out, 0, sizeof *out);
-	out->threaded_by = DM_THREADED_NEW;
-	const struct dm_route_ticket *t = find_candidate(q, f, &rule, &trusted);
+	const struct dm_route_ticket *t = dm_route_facts_ticket(f, id);
 	if (t == NULL)
 		return;
-	out->matched_by = rule;
-	g_strlcpy(out->status, t->status, sizeof out->status);
+	for (guint i = 0; i < list->len; i++)
+		if (g_array_index(list, struct candidate, i).ticket == t)
+			return;
+	struct candidate c = { t, rule };
+	g_array_append_val(list, c);
+}
 
-	gboolean may_join = trusted || q->sender_trusted || (q->sender_known && t->sender_participant);
-	if (!may_join) {
-		/* Knowing a ticket number or a Message-ID is not enough to join
-		 * a conversation (and be copied on its replies). */
-		out->related = t->id;
-		out->relation = "related";
-		out->refused = "sender is not a participant";
-		return;
+/* The candidates by references in order: the stored messages it
+ * references by rank, then stored replies to it, then siblings.
+ * *PROVEN when any referenced id is one we sent. */
+static void
+reference_candidates(const struct dm_thread_query *q, const struct dm_route_facts *f, GArray *list,
+		     gboolean *proven)
+{
+	guint n = f->refs->len;
+	g_autofree guint *rank = g_new(guint, n + 1);
+	*proven = FALSE;
+	for (guint i = 0; i < n; i++) {
+		const struct dm_route_ref *r = &g_array_index(f->refs, struct dm_route_ref, i);
+		*proven |= r->outgoing;
+		rank[i] = reference_rank(q->msg, r->message_id);
 	}
+	/* Selection by rank: the list is short (at most 200). */
+	for (guint pass = 0; pass < n; pass++) {
+		guint best = 0;
+		for (guint i = 1; i < n; i++)
+			if (rank[i] < rank[best])
+				best = i;
+		if (rank[best] == G_MAXUINT)
+			break;
+		rank[best] = G_MAXUINT;
+		add_candidate(list, f, g_array_index(f->refs, struct dm_route_ref, best).ticket,
+			      DM_THREADED_REFERENCES);
+	}
+	for (guint i = 0; i < f->late_parents->len; i++)
+		add_candidate(list, f, g_array_index(f->late_parents, gint64, i), DM_THREADED_LATE_PARENT);
+	for (guint i = 0; i < f->shared_refs->len; i++)
+		add_candidate(list, f, g_array_index(f->shared_refs, gint64, i), DM_THREADED_REFERENCES);
+}
+
+/* The ticket to join, or the first candidate when none may be joined
+ * (*JOINABLE FALSE then); NULL when there is no candidate at all.  Our
+ * own Message-ID among the references proves the thread, but not a
+ * ticket found only by its subject tag. */
+static gboolean
+may_join(const struct dm_thread_query *q, const struct candidate *c, gboolean proven)
+{
+	gboolean trusted = proven && strcmp(c->rule, DM_THREADED_TAG) != 0;
+	gboolean late = strcmp(c->rule, DM_THREADED_LATE_PARENT) == 0;
+	gboolean known = q->sender_known && (c->ticket->sender_participant || (late && c->ticket->addressed));
+	return trusted || q->sender_trusted || known;
+}
+
+static const struct candidate *
+choose(const struct dm_thread_query *q, GArray *list, gboolean proven, gboolean *joinable)
+{
+	*joinable = FALSE;
+	for (guint i = 0; i < list->len; i++) {
+		const struct candidate *c = &g_array_index(list, struct candidate, i);
+		if (may_join(q, c, proven)) {
+			*joinable = TRUE;
+			return c;
+		}
+	}
+	return list->len ? &g_array_index(list, struct candidate, 0) : NULL;
+}
+
+/* The joinable candidates after CHOSEN, by references only (a subject
+ * tag alone ties nothing together). */
+static void
+list_links(const struct dm_thread_query *q, GArray *list, const struct candidate *chosen, gboolean proven,
+	   struct dm_thread_match *out)
+{
+	for (guint i = 0; i < list->len && out->n_also < DM_ROUTE_MAX_LINKS; i++) {
+		const struct candidate *c = &g_array_index(list, struct candidate, i);
+		if (c != chosen && strcmp(c->rule, DM_THREADED_TAG) != 0 && may_join(q, c, proven))
+			out->also[out->n_also++] = c->ticket->id;
+	}
+}
+
+/* Join T (found by RULE), unless it was closed too long ago. */
+static void
+join(const struct dm_thread_query *q, const struct dm_route_ticket *t, const char *rule,
+     struct dm_thread_match *out)
+{
 	gboolean closed = strcmp(t->status, "resolved") == 0 || strcmp(t->status, "closed") == 0;
 	if (closed && !q->automatic) {
 		if (t->idle_seconds > (gint64) q->reopen_days * 86400) {
@@ -155,6 +175,41 @@ dm_route_thread(const struct dm_thread_query *q, const struct dm_route_facts *f,
 	}
 	out->ticket = t->id;
 	out->threaded_by = rule;
+}
+
+void
+dm_route_thread(const struct dm_thread_query *q, const struct dm_route_facts *f, struct dm_thread_match *out)
+{
+	memset(out, 0, sizeof *out);
+	out->threaded_by = DM_THREADED_NEW;
+
+	/* A valid reply key was made by us for this ticket: it decides. */
+	const struct dm_route_ticket *key = dm_route_facts_ticket(f, q->key_ticket);
+	if (key) {
+		out->matched_by = DM_THREADED_REPLY_KEY;
+		g_strlcpy(out->status, key->status, sizeof out->status);
+		join(q, key, DM_THREADED_REPLY_KEY, out);
+		return;
+	}
+	g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(struct candidate));
+	gboolean proven = FALSE, joinable = FALSE;
+	reference_candidates(q, f, list, &proven);
+	add_candidate(list, f, q->tag_ticket, DM_THREADED_TAG);
+	const struct candidate *c = choose(q, list, proven, &joinable);
+	if (c == NULL)
+		return;
+	out->matched_by = c->rule;
+	g_strlcpy(out->status, c->ticket->status, sizeof out->status);
+	if (!joinable) {
+		/* Knowing a ticket number or a Message-ID is not enough to join
+		 * a conversation (and be copied on its replies). */
+		out->related = c->ticket->id;
+		out->relation = "related";
+		out->refused = "sender is not a participant";
+		return;
+	}
+	join(q, c->ticket, c->rule, out);
+	list_links(q, list, c, proven, out);
 }
 
 /* The agent behind the mail: a valid per-agent reply key, or the From

@@ -21,6 +21,7 @@ struct dm_route_ticket {
 	char status[16];          /* new, open, pending, resolved, closed */
 	gint64 idle_seconds;      /* since it was closed, resolved or last updated */
 	gboolean sender_participant; /* the From address takes part in it */
+	gboolean addressed;       /* the message's To or Cc names someone who takes part in it */
 };
 
 /* A stored message that the new message references. */
@@ -35,8 +36,8 @@ struct dm_route_facts {
 	gint64 duplicate_row;     /* this Message-ID is stored already (incoming) */
 	gint64 duplicate_ticket;
 	GArray *refs;             /* struct dm_route_ref: referenced ids that are stored */
-	gint64 late_parent;       /* ticket of the first stored message that references this one */
-	gint64 shared_ref;        /* ticket of the first stored message sharing a reference */
+	GArray *late_parents;     /* gint64: tickets of stored messages that reference this one, oldest first */
+	GArray *shared_refs;      /* gint64: tickets of stored messages sharing a reference, oldest first */
 	gint64 bounce_ticket;     /* ticket of our outgoing mail a bounce names */
 	GArray *tickets;          /* struct dm_route_ticket: every candidate ticket */
 	struct dm_agent *key_agent;  /* the agent a reply key names, or NULL */
@@ -60,6 +61,8 @@ struct dm_thread_query {
 	int reopen_days;          /* replies reopen a closed ticket within this */
 };
 
+#define DM_ROUTE_MAX_LINKS 8
+
 struct dm_thread_match {
 	gint64 ticket;            /* the ticket to append to; 0 = a new ticket */
 	const char *threaded_by;  /* DM_THREADED_* (DM_THREADED_NEW unless joined) */
@@ -69,15 +72,28 @@ struct dm_thread_match {
 	const char *refused;      /* why the matched ticket was not joined, or NULL */
 	char status[16];          /* the matched ticket's status */
 	gboolean reopen;          /* the matched ticket is resolved/closed and reopens */
+	/* Other tickets of the same thread the sender may join (replies that
+	 * arrived before this message opened them): linked, not joined. */
+	gint64 also[DM_ROUTE_MAX_LINKS];
+	guint n_also;
 };
 
-/* Decide the ticket of a message by the rules in order: reply key,
- * references (In-Reply-To, then References newest first; then a stored
- * reply to this message, a late parent; then a sibling that shares a
- * reference), subject tag, new.  A match by references or tag is only
- * joined when the sender takes part in the ticket or is an agent, or the
- * references name a Message-ID we sent; else a new ticket is opened,
- * linked as "related".  A reply to a resolved or closed ticket reopens it
+/* Decide the ticket of a message.  A valid reply key decides alone.
+ * Otherwise the candidates, in order: the tickets of the stored messages
+ * it references (In-Reply-To, then References newest first), of stored
+ * replies to it (it is their late parent), of stored siblings sharing a
+ * reference, and of the subject tag.  The first candidate the sender may
+ * join wins: the sender takes part in it or is an agent, or the
+ * references name a Message-ID we sent, or (for a late parent) the
+ * message was written to someone who takes part in the ticket: a stored
+ * reply names this message as its parent, and this message names the
+ * ticket's people, so both sides agree.  The other candidates the sender
+ * may join are listed in ALSO, to be linked to the chosen ticket: a
+ * parent that arrives after its replies ties together the tickets those
+ * replies opened.  When the sender may join none, a
+ * new ticket is opened, "related" to the first candidate.  Taking the
+ * first joinable candidate, not the first candidate, is what makes the
+ * grouping the same in every arrival order (tests/test-route.c).  A reply to a resolved or closed ticket reopens it
  * within reopen_days, else opens a "follow-up"; automatic mail attaches
  * without reopening. */
 void dm_route_thread(const struct dm_thread_query *q, const struct dm_route_facts *f,

@@ -21,13 +21,13 @@ static const char SQL_LOCK_IDS[] =
  * names, every candidate ticket (locked, with whether the sender takes
  * part in it), and the agents the reply key and the From address name.
  * $1 Message-ID, $2 referenced ids, $3 key and tag tickets, $4 From,
- * $5 the bounced Message-ID, $6 the key's agent. */
+ * $5 the bounced Message-ID, $6 the key's agent, $7 the To and Cc. */
 static const char SQL_ROUTE_FACTS[] =
 	"WITH refs AS (SELECT message_id, ticket_id, direction FROM messages WHERE message_id = ANY($2::text[])),"
-	" late AS (SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id"
-	"          WHERE r.ref = $1 ORDER BY m.id LIMIT 1),"
-	" shared AS (SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id"
-	"            WHERE r.ref = ANY($2::text[]) ORDER BY m.id LIMIT 1),"
+	" late AS (SELECT m.ticket_id, min(m.id) AS first FROM message_refs r JOIN messages m ON m.id = r.message_id"
+	"          WHERE r.ref = $1 GROUP BY m.ticket_id ORDER BY first LIMIT 20),"
+	" shared AS (SELECT m.ticket_id, min(m.id) AS first FROM message_refs r JOIN messages m ON m.id = r.message_id"
+	"            WHERE r.ref = ANY($2::text[]) GROUP BY m.ticket_id ORDER BY first LIMIT 20),"
 	" bounce AS (SELECT ticket_id FROM messages WHERE message_id = $5 AND direction = 'out'"
 	"            ORDER BY id LIMIT 1),"
 	" cand AS (SELECT unnest($3::bigint[]) AS id UNION SELECT ticket_id FROM refs"
@@ -36,15 +36,17 @@ static const char SQL_ROUTE_FACTS[] =
 	" tk AS (SELECT t.id, t.status,"
 	"         extract(epoch FROM now() - coalesce(t.closed_at, t.resolved_at, t.updated_at))::bigint AS idle,"
 	"         EXISTS (SELECT 1 FROM participants p JOIN contacts c ON c.id = p.contact_id"
-	"                 WHERE p.ticket_id = t.id AND c.address = $4) AS part"
+	"                 WHERE p.ticket_id = t.id AND c.address = $4) AS part,"
+	"         EXISTS (SELECT 1 FROM participants p JOIN contacts c ON c.id = p.contact_id"
+	"                 WHERE p.ticket_id = t.id AND c.address = ANY($7::text[])) AS addressed"
 	"        FROM tickets t WHERE t.id IN (SELECT id FROM cand) ORDER BY t.id FOR UPDATE OF t) "
 	"SELECT 'dup'::text, m.id, m.ticket_id, NULL::text, NULL::text, NULL::text, NULL::boolean FROM messages m"
 	" WHERE m.message_id = $1 AND m.direction = 'in' "
 	"UNION ALL SELECT 'ref', NULL, ticket_id, message_id, direction, NULL, NULL FROM refs "
-	"UNION ALL SELECT 'late', NULL, ticket_id, NULL, NULL, NULL, NULL FROM late "
-	"UNION ALL SELECT 'shared', NULL, ticket_id, NULL, NULL, NULL, NULL FROM shared "
+	"UNION ALL SELECT 'late', first, ticket_id, NULL, NULL, NULL, NULL FROM late "
+	"UNION ALL SELECT 'shared', first, ticket_id, NULL, NULL, NULL, NULL FROM shared "
 	"UNION ALL SELECT 'bounce', NULL, ticket_id, NULL, NULL, NULL, NULL FROM bounce "
-	"UNION ALL SELECT 'ticket', idle, id, status, NULL, NULL, part FROM tk "
+	"UNION ALL SELECT 'ticket', idle, id, status, NULL, CASE WHEN addressed THEN 't' ELSE 'f' END, part FROM tk "
 	"UNION ALL SELECT 'key-agent', a.id, NULL, a.address, a.name, coalesce(tm.name, ''), a.active"
 	" FROM agents a LEFT JOIN teams tm ON tm.id = a.team_id WHERE a.id = $6::bigint "
 	"UNION ALL SELECT 'from-agent', a.id, NULL, a.address, a.name, coalesce(tm.name, ''), a.active"
@@ -134,6 +136,8 @@ dm_store_begin(struct dm_db *db, const struct dm_message *msg)
 	return dm_db_write(db, SQL_LOCK_IDS, 1, p);
 }
 
+static GPtrArray *address_strings(GPtrArray *addresses);
+
 static struct dm_agent *
 agent_from_row(const PGresult *res, int r)
 {
@@ -160,14 +164,15 @@ route_fact(const PGresult *res, int r, struct dm_route_facts *f)
 					    strcmp(PQgetvalue(res, r, 4), "out") == 0 };
 		g_array_append_val(f->refs, ref);
 	} else if (strcmp(kind, "late") == 0) {
-		f->late_parent = ticket;
+		g_array_append_val(f->late_parents, ticket);
 	} else if (strcmp(kind, "shared") == 0) {
-		f->shared_ref = ticket;
+		g_array_append_val(f->shared_refs, ticket);
 	} else if (strcmp(kind, "bounce") == 0) {
 		f->bounce_ticket = ticket;
 	} else if (strcmp(kind, "ticket") == 0) {
 		struct dm_route_ticket t = { .id = ticket, .idle_seconds = to_i64(PQgetvalue(res, r, 1)),
-					     .sender_participant = strcmp(PQgetvalue(res, r, 6), "t") == 0 };
+					     .sender_participant = strcmp(PQgetvalue(res, r, 6), "t") == 0,
+					     .addressed = strcmp(PQgetvalue(res, r, 5), "t") == 0 };
 		g_strlcpy(t.status, PQgetvalue(res, r, 3), sizeof t.status);
 		g_array_append_val(f->tickets, t);
 	} else if (strcmp(kind, "key-agent") == 0 && f->key_agent == NULL) {
@@ -184,10 +189,14 @@ dm_store_route_facts(struct dm_db *db, const struct dm_route_query *q, struct dm
 	g_autoptr(GPtrArray) ids = referenced_ids(q->msg);
 	g_autofree char *ids_lit = dm_db_array_literal(ids);
 	g_autofree char *tickets_lit = g_strdup_printf("{%s,%s}", I64(b1, q->key_ticket), I64(b2, q->tag_ticket));
+	g_autoptr(GPtrArray) to = address_strings(q->msg->to);
+	g_autoptr(GPtrArray) cc = address_strings(q->msg->cc);
+	g_ptr_array_extend_and_steal(to, g_steal_pointer(&cc));
+	g_autofree char *to_lit = dm_db_array_literal(to);
 	const char *p[] = { q->msg->message_id, ids_lit, tickets_lit, q->msg->from.addr,
-			    q->bounced_id ? q->bounced_id : "", I64(b3, q->key_agent) };
+			    q->bounced_id ? q->bounced_id : "", I64(b3, q->key_agent), to_lit };
 	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_ROUTE_FACTS, 6, p, &res);
+	enum dm_status st = dm_db_query(db, SQL_ROUTE_FACTS, 7, p, &res);
 	if (st != DM_OK)
 		return st;
 	for (int r = 0; r < PQntuples(res); r++)
