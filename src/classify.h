@@ -43,7 +43,10 @@ struct dm_features;
  * LANG "sl", "fi", "hu" or "en" (borrowed; anything else, or NULL, means
  * no stemming), reduced to its stem.  A token in the subject weighs
  * SUBJECT_WEIGHT, one only in the body 1; every token appears once, with
- * the larger of its weights.  Caller frees with dm_features_free(). */
+ * the larger of its weights.  The stemmers are created once per process
+ * and reused, so two threads must not call this at the same time (every
+ * deskmail process is single-threaded).  Caller frees with
+ * dm_features_free(). */
 struct dm_features *dm_features_extract(const char *subject, const char *body, const char *lang,
 					double subject_weight);
 

@@ -70,20 +70,12 @@ text_part(const char *subtype, const char *text)
 	return GMIME_OBJECT(part);
 }
 
-struct dm_outgoing *
-dm_compose_message(const struct dm_compose *c)
+/* From, To, Cc (the usable addresses only) and Reply-To of C on M;
+ * FROM_NAME and TO_NAME already cleaned. */
+static void
+set_addresses(GMimeMessage *m, const struct dm_compose *c, const char *from_name,
+	      const char *to_name)
 {
-	if (!dm_compose_address_ok(c->from_addr) || !dm_compose_address_ok(c->to_addr) ||
-	    (c->reply_to && !dm_compose_address_ok(c->reply_to)))
-		return NULL;
-
-	dm_message_init();
-	GMimeMessage *m = g_mime_message_new(TRUE);
-	GMimeObject *obj = GMIME_OBJECT(m);
-	g_autofree char *from_name = clean_line(c->from_name);
-	g_autofree char *to_name = clean_line(c->to_name);
-	g_autofree char *subject = clean_line(c->subject);
-
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, from_name, c->from_addr);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, to_name, c->to_addr);
 	for (guint i = 0; c->cc && i < c->cc->len; i++)
@@ -91,15 +83,13 @@ dm_compose_message(const struct dm_compose *c)
 			g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_CC, NULL, c->cc->pdata[i]);
 	if (c->reply_to)
 		g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, from_name, c->reply_to);
-	g_mime_message_set_subject(m, subject, "utf-8");
+}
 
-	GDateTime *now = g_date_time_new_now_local();
-	g_mime_message_set_date(m, now);
-	g_date_time_unref(now);
-
-	char *id = dm_compose_message_id(c->hostname);
-	g_mime_message_set_message_id(m, id);
-
+/* In-Reply-To and References of C on OBJ, so the mail threads under its
+ * parent in the recipient's client. */
+static void
+set_threading(GMimeObject *obj, const struct dm_compose *c)
+{
 	/* A msg-id cannot be folded and a line holds 998 bytes at most. */
 	gboolean irt_ok = c->in_reply_to && *c->in_reply_to && strlen(c->in_reply_to) <= 900;
 	if (irt_ok) {
@@ -116,7 +106,12 @@ dm_compose_message(const struct dm_compose *c)
 	if (refs->len)
 		g_mime_object_set_header(obj, "References", refs->str, NULL);
 	g_string_free(refs, TRUE);
+}
 
+/* The headers that keep auto-responders and loops away, and the language. */
+static void
+set_auto_headers(GMimeObject *obj, const struct dm_compose *c)
+{
 	if (c->auto_reply || c->auto_generated) {
 		g_mime_object_set_header(obj, "Auto-Submitted", c->auto_reply ? "auto-replied" : "auto-generated",
 					 NULL);
@@ -128,7 +123,35 @@ dm_compose_message(const struct dm_compose *c)
 		g_mime_object_set_header(obj, DM_LOOP_HEADER, c->loop_value, NULL);
 	if (c->language)
 		g_mime_object_set_header(obj, "Content-Language", c->language, NULL);
+}
 
+/* A base64 attachment part of A (borrowed).  Caller unrefs. */
+static GMimeObject *
+attachment_part(const struct dm_attachment *a)
+{
+	g_auto(GStrv) type = g_strsplit(a->content_type, "/", 2);
+	GMimePart *part = g_mime_part_new_with_type(type[0] ? type[0] : "application",
+						    type[0] && type[1] ? type[1] : "octet-stream");
+	gsize len;
+	const guint8 *data = g_bytes_get_data(a->content, &len);
+	GMimeStream *mem = g_mime_stream_mem_new_with_buffer((const char *) (data ? data : (const guint8 *) ""), len);
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, w);
+	g_object_unref(w);
+	g_object_unref(mem);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+	if (a->filename && *a->filename)
+		g_mime_part_set_filename(part, a->filename);
+	return GMIME_OBJECT(part);
+}
+
+/* The body of C: the text, with its HTML as an alternative, in a
+ * multipart/mixed with the attachments when there are any.  Caller
+ * unrefs. */
+static GMimeObject *
+body_part(const struct dm_compose *c)
+{
 	GMimeObject *body;
 	if (c->html) {
 		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
@@ -147,29 +170,19 @@ dm_compose_message(const struct dm_compose *c)
 		g_mime_multipart_add(mixed, body);
 		g_object_unref(body);
 		for (guint i = 0; i < c->attachments->len; i++) {
-			const struct dm_attachment *a = c->attachments->pdata[i];
-			g_auto(GStrv) type = g_strsplit(a->content_type, "/", 2);
-			GMimePart *part = g_mime_part_new_with_type(type[0] ? type[0] : "application",
-								    type[0] && type[1] ? type[1] : "octet-stream");
-			gsize len;
-			const guint8 *data = g_bytes_get_data(a->content, &len);
-			GMimeStream *mem = g_mime_stream_mem_new_with_buffer((const char *) (data ? data : (const guint8 *) ""), len);
-			GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
-			g_mime_part_set_content(part, w);
-			g_object_unref(w);
-			g_object_unref(mem);
-			g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
-			g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
-			if (a->filename && *a->filename)
-				g_mime_part_set_filename(part, a->filename);
-			g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+			GMimeObject *part = attachment_part(c->attachments->pdata[i]);
+			g_mime_multipart_add(mixed, part);
 			g_object_unref(part);
 		}
 		body = GMIME_OBJECT(mixed);
 	}
-	g_mime_message_set_mime_part(m, body);
-	g_object_unref(body);
+	return body;
+}
 
+/* OBJ as the bytes handed to sendmail, with LF line ends. */
+static GBytes *
+serialise(GMimeObject *obj)
+{
 	GMimeFormatOptions *fmt = g_mime_format_options_clone(NULL);
 	g_mime_format_options_set_newline_format(fmt, GMIME_NEWLINE_FORMAT_UNIX);
 	GByteArray *buf = g_byte_array_new();
@@ -178,11 +191,44 @@ dm_compose_message(const struct dm_compose *c)
 	g_mime_object_write_to_stream(obj, fmt, out);
 	g_object_unref(out);
 	g_mime_format_options_free(fmt);
+	return g_byte_array_free_to_bytes(buf);
+}
+
+struct dm_outgoing *
+dm_compose_message(const struct dm_compose *c)
+{
+	if (!dm_compose_address_ok(c->from_addr) || !dm_compose_address_ok(c->to_addr) ||
+	    (c->reply_to && !dm_compose_address_ok(c->reply_to)))
+		return NULL;
+
+	dm_message_init();
+	GMimeMessage *m = g_mime_message_new(TRUE);
+	GMimeObject *obj = GMIME_OBJECT(m);
+	g_autofree char *from_name = clean_line(c->from_name);
+	g_autofree char *to_name = clean_line(c->to_name);
+	g_autofree char *subject = clean_line(c->subject);
+
+	set_addresses(m, c, from_name, to_name);
+	g_mime_message_set_subject(m, subject, "utf-8");
+
+	GDateTime *now = g_date_time_new_now_local();
+	g_mime_message_set_date(m, now);
+	g_date_time_unref(now);
+
+	char *id = dm_compose_message_id(c->hostname);
+	g_mime_message_set_message_id(m, id);
+	set_threading(obj, c);
+	set_auto_headers(obj, c);
+
+	GMimeObject *body = body_part(c);
+	g_mime_message_set_mime_part(m, body);
+	g_object_unref(body);
+	GBytes *data = serialise(obj);
 	g_object_unref(m);
 
 	struct dm_outgoing *o = g_new0(struct dm_outgoing, 1);
 	o->message_id = id;
-	o->data = g_byte_array_free_to_bytes(buf);
+	o->data = data;
 	o->subject = g_steal_pointer(&subject);
 	o->text = g_strdup(c->text);
 	o->to_addr = g_strdup(c->to_addr);

@@ -69,22 +69,15 @@ header_word_in(const char *value, const char *const *words)
 	return FALSE;
 }
 
-void
-dm_screen_message(const struct dm_message *msg, const char *envelope_from,
-		  const struct dm_screen_config *cfg, struct dm_screen *out)
+/* Why MSG, with RETURN_PATH (normalised, or NULL), is a machine's mail
+ * (a loop, a bounce, Auto-Submitted, Precedence, a list, an auto-reply
+ * header, the null sender), or NULL.  Sets OUT's loop and bounce. */
+static const char *
+machine_reason(const struct dm_message *msg, const char *return_path,
+	       const struct dm_screen_config *cfg, struct dm_screen *out)
 {
 	static const char *const precedence[] = { "bulk", "list", "junk", NULL };
-	static const char *const suppress[] = { "all", "oof", "autoreply", NULL };
 	const char *reason = NULL;
-
-	memset(out, 0, sizeof *out);
-
-	/* The return path: the MTA's envelope sender, else Return-Path. */
-	g_autofree char *return_path = NULL;
-	if (envelope_from)
-		return_path = dm_address_normalise(envelope_from);
-	else if (dm_message_header(msg, "Return-Path"))
-		return_path = dm_address_normalise(dm_message_header(msg, "Return-Path"));
 
 	/* Any deskmail's marker: ours come back, or another desk's automatic
 	 * mail.  Either way answering could start a loop. */
@@ -133,7 +126,26 @@ dm_screen_message(const struct dm_message *msg, const char *envelope_from,
 	 * (RFC 5321 4.5.5, RFC 3834 3.3). */
 	if (reason == NULL && return_path && *return_path == '\0')
 		reason = "null-sender";
-	/* Everything above is a machine's mail. */
+	return reason;
+}
+
+void
+dm_screen_message(const struct dm_message *msg, const char *envelope_from,
+		  const struct dm_screen_config *cfg, struct dm_screen *out)
+{
+	static const char *const suppress[] = { "all", "oof", "autoreply", NULL };
+
+	memset(out, 0, sizeof *out);
+
+	/* The return path: the MTA's envelope sender, else Return-Path. */
+	g_autofree char *return_path = NULL;
+	if (envelope_from)
+		return_path = dm_address_normalise(envelope_from);
+	else if (dm_message_header(msg, "Return-Path"))
+		return_path = dm_address_normalise(dm_message_header(msg, "Return-Path"));
+
+	const char *reason = machine_reason(msg, return_path, cfg, out);
+	/* Everything that far is a machine's mail. */
 	out->automatic = reason != NULL;
 
 	/* A request not to be auto-answered, which a person's client may
