@@ -122,9 +122,10 @@ dm_cmd_train(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: train needs one FILE.jsonl\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(DmTopics) topics = load_topics(cfg);
 	if (topics == NULL)
 		return EX_CONFIG;
@@ -140,12 +141,11 @@ dm_cmd_train(struct dm_cli *cli, int argc, char **argv)
 							      dm_topics_subject_weight(topics));
 		dm_nb_model_add_document(m, (guint) dm_topics_index(topics, e->topic), f);
 	}
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	/* Connected only now: a bad file or mail is found without a database. */
+	if ((rc = dm_cli_setup(cli)) != EX_OK)
+		return rc;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	double docs = 0, vocabulary = 0;
 	if ((st = dm_db_begin(db)) != DM_OK || (st = dm_model_save(db, "topic", m, replace)) != DM_OK ||
 	    (st = dm_model_size(db, "topic", &docs, &vocabulary)) != DM_OK || (st = dm_db_commit(db)) != DM_OK) {
@@ -204,9 +204,10 @@ dm_cmd_eval(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: eval needs one FILE.jsonl and 2..50 folds\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(DmTopics) topics = load_topics(cfg);
 	if (topics == NULL)
 		return EX_CONFIG;
@@ -296,9 +297,10 @@ dm_cmd_classify(struct dm_cli *cli, int argc, char **argv)
 				    "decided it, language and priority.  Nothing is stored.",
 			  NULL, &argc, &argv, &help))
 		return help ? EX_OK : EX_USAGE;
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(DmTopics) topics = load_topics(cfg);
 	if (topics == NULL)
 		return EX_CONFIG;
@@ -314,12 +316,11 @@ dm_cmd_classify(struct dm_cli *cli, int argc, char **argv)
 	}
 	g_autoptr(DmLangid) langid = dm_langid_new((const char *const *) cfg->languages, NULL, NULL);
 	const char *lang = langid ? dm_langid_detect(langid, msg->text, dm_message_header(msg, "Content-Language")) : NULL;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	/* Connected only now: a bad file or mail is found without a database. */
+	if ((rc = dm_cli_setup(cli)) != EX_OK)
+		return rc;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	struct dm_classification c;
 	if ((st = dm_model_route(db, topics, msg->subject, msg->text, lang ? lang : cfg->default_language,
 				 msg->from.addr, NULL, &c)) != DM_OK) {
