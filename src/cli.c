@@ -7,17 +7,57 @@
 #include "cli.h"
 #include "log.h"
 
-struct dm_config *
-dm_cli_load_config(const struct dm_cli *cli)
+static struct dm_config *
+load_config(const struct dm_cli *cli, gboolean secret)
 {
 	g_autoptr(GError) error = NULL;
-	struct dm_config *cfg = dm_config_load(cli->config_path, &error);
+	struct dm_config *cfg = secret ? dm_config_load(cli->config_path, &error)
+				       : dm_config_load_without_secret(cli->config_path, &error);
 	if (cfg == NULL) {
 		fprintf(stderr, "deskmail: %s\n", error->message);
 		return NULL;
 	}
 	dm_log_open(g_str_equal(cfg->log_target, "syslog") ? DM_LOG_SYSLOG : DM_LOG_STDERR, "deskmail");
 	return cfg;
+}
+
+struct dm_config *
+dm_cli_load_config(const struct dm_cli *cli)
+{
+	return load_config(cli, TRUE);
+}
+
+int
+dm_cli_setup_config(struct dm_cli *cli)
+{
+	gboolean secret = (cli->needs & DM_CLI_SECRET) != 0;
+	if ((cli->needs & (DM_CLI_CONFIG | DM_CLI_SECRET | DM_CLI_DB)) && cli->cfg == NULL &&
+	    (cli->cfg = load_config(cli, secret)) == NULL)
+		return EX_CONFIG;
+	return EX_OK;
+}
+
+int
+dm_cli_setup(struct dm_cli *cli)
+{
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	if ((cli->needs & DM_CLI_DB) && cli->db == NULL) {
+		enum dm_status st = dm_cli_connect(cli->cfg, &cli->db);
+		if (st != DM_OK) {
+			fprintf(stderr, "deskmail: cannot connect to the database\n");
+			return dm_cli_exit_code(st);
+		}
+	}
+	return EX_OK;
+}
+
+void
+dm_cli_clear(struct dm_cli *cli)
+{
+	g_clear_pointer(&cli->db, dm_db_free);
+	g_clear_pointer(&cli->cfg, dm_config_free);
 }
 
 enum dm_status

@@ -9,13 +9,43 @@
 #include "db.h"
 #include "status.h"
 
+/* What a command needs set up before it runs; a row of the command table
+ * in main.c. */
+enum dm_cli_needs {
+	DM_CLI_OWN_SETUP = 1 << 0, /* does its own setup (deliver, check-config) */
+	DM_CLI_CONFIG = 1 << 1,    /* the configuration, without the reply-key secret, and the log */
+	DM_CLI_SECRET = 1 << 2,    /* the configuration with the reply-key secret */
+	DM_CLI_DB = 1 << 3,        /* a database connection */
+};
+
 struct dm_cli {
 	const char *config_path; /* resolved path of the configuration file */
 	const char *prog;        /* "deskmail" */
+	unsigned needs;          /* enum dm_cli_needs of the command's table row */
+	struct dm_config *cfg;   /* set by dm_cli_setup; owned here, freed by dm_cli_clear */
+	struct dm_db *db;        /* likewise */
 };
 
-/* Load the configuration for an admin command.  On failure prints one
- * line and returns NULL; the command then exits 78 (EX_CONFIG). */
+/* Set up what CLI->needs says: load the configuration (reading the
+ * secret file only for DM_CLI_SECRET), open the log, connect.  A command
+ * calls it once its arguments are known to be right, so that --help and
+ * a usage error need neither configuration nor database; a command whose
+ * subcommand needs less may clear flags first.  What is already set up is
+ * kept.  Returns EX_OK, or the exit code after printing one line (78 for
+ * the configuration, 75 when the database cannot be reached). */
+int dm_cli_setup(struct dm_cli *cli);
+
+/* Only the configuration part of dm_cli_setup, for a command that checks
+ * more of the configuration or reads its input before it connects (a
+ * broken configuration is then 78 whether or not the database is up). */
+int dm_cli_setup_config(struct dm_cli *cli);
+
+/* Free what dm_cli_setup set up (main, after the command). */
+void dm_cli_clear(struct dm_cli *cli);
+
+/* Load the configuration, secret included, for an admin command that does
+ * its own setup.  On failure prints one line and returns NULL; the
+ * command then exits 78 (EX_CONFIG). */
 struct dm_config *dm_cli_load_config(const struct dm_cli *cli);
 
 /* Connect for an admin command; prints one line on failure. */

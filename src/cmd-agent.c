@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "agent.h"
+#include "store-agent.h"
 #include "cli.h"
 #include "compose.h"
 #include "message.h"
@@ -39,15 +39,11 @@ dm_cmd_agent(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: '%s' is not a usable mail address\n", argv[2]);
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	if (is_list) {
 		g_autoptr(GPtrArray) list = NULL;
 		if ((st = dm_agent_list(db, &list)) != DM_OK)

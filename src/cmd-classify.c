@@ -122,9 +122,10 @@ dm_cmd_train(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: train needs one FILE.jsonl\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(DmTopics) topics = load_topics(cfg);
 	if (topics == NULL)
 		return EX_CONFIG;
@@ -140,12 +141,11 @@ dm_cmd_train(struct dm_cli *cli, int argc, char **argv)
 							      dm_topics_subject_weight(topics));
 		dm_nb_model_add_document(m, (guint) dm_topics_index(topics, e->topic), f);
 	}
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	/* Connected only now: a bad file or mail is found without a database. */
+	if ((rc = dm_cli_setup(cli)) != EX_OK)
+		return rc;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	double docs = 0, vocabulary = 0;
 	if ((st = dm_db_begin(db)) != DM_OK || (st = dm_model_save(db, "topic", m, replace)) != DM_OK ||
 	    (st = dm_model_size(db, "topic", &docs, &vocabulary)) != DM_OK || (st = dm_db_commit(db)) != DM_OK) {
@@ -182,6 +182,96 @@ assign_folds(GPtrArray *examples, const struct dm_topics *topics, int folds, gui
 	return fold;
 }
 
+/* What cross-validation counted.  confusion[true][predicted] with
+ * column n for triage. */
+struct eval_counts {
+	guint n;
+	gint64 *confusion;
+	gint64 correct, prio_correct, urgent_tp, urgent_fp, urgent_fn;
+};
+
+/* A model of every example not in fold K. */
+static struct dm_nb_model *
+train_fold(GPtrArray *examples, const struct dm_topics *topics, const int *fold, int k)
+{
+	struct dm_nb_model *m = dm_nb_model_new(dm_topics_count(topics), dm_topics_names(topics),
+						dm_topics_alpha(topics));
+	for (guint i = 0; i < examples->len; i++) {
+		struct example *e = examples->pdata[i];
+		if (fold[i] == k)
+			continue;
+		g_autoptr(DmFeatures) f = dm_features_extract(e->subject, e->body, e->language,
+							      dm_topics_subject_weight(topics));
+		dm_nb_model_add_document(m, (guint) dm_topics_index(topics, e->topic), f);
+	}
+	return m;
+}
+
+/* Classify example E with model M and count the outcome into C. */
+static void
+score_example(const struct example *e, const struct dm_topics *topics, const struct dm_nb_model *m,
+	      gboolean no_rules, struct eval_counts *c)
+{
+	g_autoptr(DmFeatures) f = dm_features_extract(e->subject, e->body, e->language,
+						      dm_topics_subject_weight(topics));
+	struct dm_classification cl;
+	const char *at = e->from ? strrchr(e->from, '@') : NULL;
+	if (no_rules) {
+		dm_classify(m, f, dm_topics_threshold(topics), &cl);
+		cl.urgency = dm_topics_urgency(topics, dm_features_text(f), e->language, NULL);
+	} else {
+		dm_topics_decide(topics, m, NULL, f, e->language, at ? at + 1 : NULL, NULL, &cl);
+	}
+	int truth = dm_topics_index(topics, e->topic);
+	int predicted = cl.topic >= 0 ? cl.topic : (int) c->n;
+	c->confusion[truth * (c->n + 1) + predicted]++;
+	c->correct += predicted == truth;
+	const char *prio = cl.urgency ? cl.urgency : "normal";
+	/* The labels know normal and urgent; "high" counts as not urgent. */
+	gboolean said_urgent = strcmp(prio, "urgent") == 0;
+	gboolean is_urgent = e->priority && strcmp(e->priority, "urgent") == 0;
+	c->prio_correct += said_urgent == is_urgent;
+	c->urgent_tp += said_urgent && is_urgent;
+	c->urgent_fp += said_urgent && !is_urgent;
+	c->urgent_fn += !said_urgent && is_urgent;
+}
+
+static void
+print_eval(const struct eval_counts *c, const struct dm_topics *topics, int folds, guint total, int seed,
+	   gboolean no_rules)
+{
+	guint n = c->n;
+	printf("%d-fold cross-validation on %u examples (seed %d)%s\n\n", folds, total, seed,
+	       no_rules ? ", statistics only" : "");
+	printf("topic accuracy      %.3f  (%" G_GINT64_FORMAT " of %u)\n", total ? (double) c->correct / total : 0.0,
+	       c->correct, total);
+	printf("priority accuracy   %.3f\n", total ? (double) c->prio_correct / total : 0.0);
+	printf("urgent precision    %.3f\n",
+	       c->urgent_tp + c->urgent_fp ? (double) c->urgent_tp / (c->urgent_tp + c->urgent_fp) : 0.0);
+	printf("urgent recall       %.3f\n\n",
+	       c->urgent_tp + c->urgent_fn ? (double) c->urgent_tp / (c->urgent_tp + c->urgent_fn) : 0.0);
+	printf("%-24s %9s %9s %7s\n", "topic", "precision", "recall", "count");
+	for (guint t = 0; t < n; t++) {
+		gint64 tp = c->confusion[t * (n + 1) + t], col = 0, row = 0;
+		for (guint u = 0; u < n; u++)
+			col += c->confusion[u * (n + 1) + t];
+		for (guint u = 0; u <= n; u++)
+			row += c->confusion[t * (n + 1) + u];
+		printf("%-24s %9.3f %9.3f %7" G_GINT64_FORMAT "\n", dm_topics_name(topics, t),
+		       col ? (double) tp / col : 0.0, row ? (double) tp / row : 0.0, row);
+	}
+	printf("\nconfusion (rows: true topic, columns: predicted; T = triage)\n%-24s", "");
+	for (guint u = 0; u < n; u++)
+		printf(" %3u", u + 1);
+	printf("   T\n");
+	for (guint t = 0; t < n; t++) {
+		printf("%2u %-21s", t + 1, dm_topics_name(topics, t));
+		for (guint u = 0; u <= n; u++)
+			printf(" %3" G_GINT64_FORMAT, c->confusion[t * (n + 1) + u]);
+		printf("\n");
+	}
+}
+
 int
 dm_cmd_eval(struct dm_cli *cli, int argc, char **argv)
 {
@@ -204,9 +294,10 @@ dm_cmd_eval(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: eval needs one FILE.jsonl and 2..50 folds\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(DmTopics) topics = load_topics(cfg);
 	if (topics == NULL)
 		return EX_CONFIG;
@@ -216,75 +307,15 @@ dm_cmd_eval(struct dm_cli *cli, int argc, char **argv)
 		return EX_DATAERR;
 	guint n = dm_topics_count(topics);
 	g_autofree int *fold = assign_folds(examples, topics, folds, (guint32) seed);
-	/* confusion[true][predicted]; column n is triage. */
 	g_autofree gint64 *confusion = g_new0(gint64, n * (n + 1));
-	gint64 correct = 0, prio_correct = 0, urgent_tp = 0, urgent_fp = 0, urgent_fn = 0;
+	struct eval_counts c = { .n = n, .confusion = confusion };
 	for (int k = 0; k < folds; k++) {
-		g_autoptr(DmNbModel) m = dm_nb_model_new(n, dm_topics_names(topics), dm_topics_alpha(topics));
-		for (guint i = 0; i < examples->len; i++) {
-			struct example *e = examples->pdata[i];
+		g_autoptr(DmNbModel) m = train_fold(examples, topics, fold, k);
+		for (guint i = 0; i < examples->len; i++)
 			if (fold[i] == k)
-				continue;
-			g_autoptr(DmFeatures) f = dm_features_extract(e->subject, e->body, e->language,
-								      dm_topics_subject_weight(topics));
-			dm_nb_model_add_document(m, (guint) dm_topics_index(topics, e->topic), f);
-		}
-		for (guint i = 0; i < examples->len; i++) {
-			struct example *e = examples->pdata[i];
-			if (fold[i] != k)
-				continue;
-			g_autoptr(DmFeatures) f = dm_features_extract(e->subject, e->body, e->language,
-								      dm_topics_subject_weight(topics));
-			struct dm_classification c;
-			const char *at = e->from ? strrchr(e->from, '@') : NULL;
-			if (no_rules) {
-				dm_classify(m, f, dm_topics_threshold(topics), &c);
-				c.urgency = dm_topics_urgency(topics, dm_features_text(f), e->language, NULL);
-			} else {
-				dm_topics_decide(topics, m, NULL, f, e->language, at ? at + 1 : NULL, NULL, &c);
-			}
-			int truth = dm_topics_index(topics, e->topic);
-			int predicted = c.topic >= 0 ? c.topic : (int) n;
-			confusion[truth * (n + 1) + predicted]++;
-			correct += predicted == truth;
-			const char *prio = c.urgency ? c.urgency : "normal";
-			/* The labels know normal and urgent; "high" counts as not urgent. */
-			gboolean said_urgent = strcmp(prio, "urgent") == 0;
-			gboolean is_urgent = e->priority && strcmp(e->priority, "urgent") == 0;
-			prio_correct += said_urgent == is_urgent;
-			urgent_tp += said_urgent && is_urgent;
-			urgent_fp += said_urgent && !is_urgent;
-			urgent_fn += !said_urgent && is_urgent;
-		}
+				score_example(examples->pdata[i], topics, m, no_rules, &c);
 	}
-	guint total = examples->len;
-	printf("%d-fold cross-validation on %u examples (seed %d)%s\n\n", folds, total, seed,
-	       no_rules ? ", statistics only" : "");
-	printf("topic accuracy      %.3f  (%" G_GINT64_FORMAT " of %u)\n", total ? (double) correct / total : 0.0,
-	       correct, total);
-	printf("priority accuracy   %.3f\n", total ? (double) prio_correct / total : 0.0);
-	printf("urgent precision    %.3f\n", urgent_tp + urgent_fp ? (double) urgent_tp / (urgent_tp + urgent_fp) : 0.0);
-	printf("urgent recall       %.3f\n\n", urgent_tp + urgent_fn ? (double) urgent_tp / (urgent_tp + urgent_fn) : 0.0);
-	printf("%-24s %9s %9s %7s\n", "topic", "precision", "recall", "count");
-	for (guint t = 0; t < n; t++) {
-		gint64 tp = confusion[t * (n + 1) + t], col = 0, row = 0;
-		for (guint u = 0; u < n; u++)
-			col += confusion[u * (n + 1) + t];
-		for (guint u = 0; u <= n; u++)
-			row += confusion[t * (n + 1) + u];
-		printf("%-24s %9.3f %9.3f %7" G_GINT64_FORMAT "\n", dm_topics_name(topics, t),
-		       col ? (double) tp / col : 0.0, row ? (double) tp / row : 0.0, row);
-	}
-	printf("\nconfusion (rows: true topic, columns: predicted; T = triage)\n%-24s", "");
-	for (guint u = 0; u < n; u++)
-		printf(" %3u", u + 1);
-	printf("   T\n");
-	for (guint t = 0; t < n; t++) {
-		printf("%2u %-21s", t + 1, dm_topics_name(topics, t));
-		for (guint u = 0; u <= n; u++)
-			printf(" %3" G_GINT64_FORMAT, confusion[t * (n + 1) + u]);
-		printf("\n");
-	}
+	print_eval(&c, topics, folds, examples->len, seed, no_rules);
 	return EX_OK;
 }
 
@@ -296,9 +327,10 @@ dm_cmd_classify(struct dm_cli *cli, int argc, char **argv)
 				    "decided it, language and priority.  Nothing is stored.",
 			  NULL, &argc, &argv, &help))
 		return help ? EX_OK : EX_USAGE;
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(DmTopics) topics = load_topics(cfg);
 	if (topics == NULL)
 		return EX_CONFIG;
@@ -314,12 +346,11 @@ dm_cmd_classify(struct dm_cli *cli, int argc, char **argv)
 	}
 	g_autoptr(DmLangid) langid = dm_langid_new((const char *const *) cfg->languages, NULL, NULL);
 	const char *lang = langid ? dm_langid_detect(langid, msg->text, dm_message_header(msg, "Content-Language")) : NULL;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	/* Connected only now: a bad file or mail is found without a database. */
+	if ((rc = dm_cli_setup(cli)) != EX_OK)
+		return rc;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	struct dm_classification c;
 	if ((st = dm_model_route(db, topics, msg->subject, msg->text, lang ? lang : cfg->default_language,
 				 msg->from.addr, NULL, &c)) != DM_OK) {

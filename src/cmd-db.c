@@ -8,9 +8,10 @@
 #include "cli.h"
 #include "log.h"
 #include "migrate.h"
+#include "store-admin.h"
 
 static int
-db_migrate(const struct dm_config *cfg, struct dm_db *db)
+db_migrate(struct dm_db *db)
 {
 	int applied = 0;
 	enum dm_status st = dm_migrate_apply(db, &applied);
@@ -19,13 +20,18 @@ db_migrate(const struct dm_config *cfg, struct dm_db *db)
 		return dm_cli_exit_code(st);
 	}
 	printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
-	(void) cfg;
 	return EX_OK;
 }
 
+/* Create the database when the configuration names one (connected to the
+ * "postgres" database, since ours may not exist yet), then migrate it. */
 static int
-db_init(const struct dm_config *cfg)
+db_init(struct dm_cli *cli)
 {
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autofree char *name = dm_db_conninfo_dbname(cfg->conninfo);
 	if (name) {
 		g_autoptr(DmDb) admin = NULL;
@@ -42,17 +48,13 @@ db_init(const struct dm_config *cfg)
 		}
 		printf("database %s %s\n", name, created ? "created" : "exists");
 	}
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
-	return db_migrate(cfg, db);
+	if ((rc = dm_cli_setup(cli)) != EX_OK)
+		return rc;
+	return db_migrate(cli->db);
 }
 
 static int
-db_status(const struct dm_config *cfg, struct dm_db *db)
+db_status(struct dm_db *db)
 {
 	g_autoptr(GPtrArray) list = NULL;
 	enum dm_status st = dm_migrate_status(db, &list);
@@ -70,21 +72,14 @@ db_status(const struct dm_config *cfg, struct dm_db *db)
 		printf("%d migration%s pending: run deskmail db migrate\n", pending, pending == 1 ? "" : "s");
 		return EX_TEMPFAIL;
 	}
-	static const char sql[] =
-		"SELECT (SELECT count(*) FROM tickets),"
-		" (SELECT count(*) FROM tickets WHERE status IN ('new', 'open', 'pending')),"
-		" (SELECT count(*) FROM messages),"
-		" (SELECT count(*) FROM outbox WHERE status = 'queued'),"
-		" pg_size_pretty(pg_database_size(current_database()))";
-	g_autoptr(PGresult) res = NULL;
-	if ((st = dm_db_query(db, sql, 0, NULL, &res)) != DM_OK) {
+	struct dm_db_counts c = { 0 };
+	if ((st = dm_store_db_counts(db, &c)) != DM_OK) {
 		fprintf(stderr, "deskmail: %s\n", dm_db_error(db));
 		return dm_cli_exit_code(st);
 	}
-	printf("tickets %s (open %s), messages %s, outbox queued %s, database size %s\n",
-	       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-	       PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
-	(void) cfg;
+	printf("tickets %s (open %s), messages %s, outbox queued %s, database size %s\n", c.tickets, c.open,
+	       c.messages, c.queued, c.size);
+	dm_db_counts_clear(&c);
 	return EX_OK;
 }
 
@@ -109,17 +104,10 @@ dm_cmd_db(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: unknown db command '%s' (init, migrate, status)\n", what);
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
 	if (strcmp(what, "init") == 0)
-		return db_init(cfg);
-
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
-	return strcmp(what, "migrate") == 0 ? db_migrate(cfg, db) : db_status(cfg, db);
+		return db_init(cli);
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	return strcmp(what, "migrate") == 0 ? db_migrate(cli->db) : db_status(cli->db);
 }

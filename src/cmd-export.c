@@ -24,15 +24,12 @@ dm_cmd_export(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: unexpected argument '%s' for export\n", argv[1]);
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	st = dm_export_jsonl(db, cfg, ticket, stdout);
 	if (st != DM_OK) {
 		fprintf(stderr, "deskmail: export failed: %s\n", dm_db_error(db));

@@ -32,15 +32,12 @@ dm_cmd_outbox(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: outbox needs list or flush\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	if (strcmp(argv[1], "list") == 0) {
 		st = dm_outbox_list(db, all, limit > 0 ? limit : 50, stdout);
 	} else {

@@ -46,21 +46,22 @@ dm_cmd_report(struct dm_cli *cli, int argc, char **argv)
 				"and at most one of --json, --html\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
+	/* The calendar is checked before connecting: a broken [hours] is 78
+	 * whether or not the database is up. */
+	int rc = dm_cli_setup_config(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(DmHours) hours = dm_hours_new(cfg->timezone, cfg->opening_hours, (const char *const *) cfg->holidays, &error);
 	if (hours == NULL) {
 		fprintf(stderr, "deskmail: %s: [hours] %s\n", cfg->path, error->message);
 		return EX_CONFIG;
 	}
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	if ((rc = dm_cli_setup(cli)) != EX_OK)
+		return rc;
+	struct dm_db *db = cli->db;
+	enum dm_status st;
 	g_autoptr(DmReport) r = NULL;
 	if ((st = dm_report_build(db, cfg, hours, since, until, &r)) != DM_OK) {
 		fprintf(stderr, "deskmail: report: %s\n", dm_db_error(db));

@@ -9,56 +9,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "cli.h"
 #include "message.h"
+#include "store-admin.h"
 #include "store.h"
-
-static const char SQL_LIST[] =
-	"SELECT t.id, t.status, t.priority, coalesce(t.topic, ''), coalesce(tm.name, ''),"
-	" coalesce(a.address, ''), coalesce(c.address, ''), to_char(t.created_at AT TIME ZONE $7, 'MM-DD HH24:MI'),"
-	" t.subject "
-	"FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id LEFT JOIN agents a ON a.id = t.assignee_id "
-	"LEFT JOIN contacts c ON c.id = t.requester_id "
-	"WHERE ($1::text IS NULL OR t.status = $1) AND ($2::text IS NULL OR t.topic = $2)"
-	" AND ($3::text IS NULL OR tm.name = $3) AND ($4::text IS NULL OR a.address = $4)"
-	" AND ($5::timestamptz IS NULL OR t.created_at >= $5) "
-	"ORDER BY t.id DESC LIMIT $6";
-static const char SQL_SHOW_TICKET[] =
-	"SELECT t.id, t.subject, t.status, t.priority, coalesce(t.topic, '-'), coalesce(tm.name, '-'),"
-	" coalesce(a.address, '-'), coalesce(c.address, '-'), coalesce(nullif(c.name, ''), '-'),"
-	" coalesce(t.language, '-'), t.queue,"
-	" to_char(t.created_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'),"
-	" coalesce(to_char(t.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), '-'),"
-	" coalesce(to_char(t.first_response_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), '-'),"
-	" coalesce(t.related_id::text || ' (' || t.relation || ')', '-') "
-	"FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id LEFT JOIN agents a ON a.id = t.assignee_id "
-	"LEFT JOIN contacts c ON c.id = t.requester_id WHERE t.id = $1";
-/* Messages and events interleaved in time order. */
-static const char SQL_SHOW_TIMELINE[] =
-	"SELECT at, what, line1, body FROM ("
-	" SELECT m.created_at AS at, m.id AS ord, 'message' AS what,"
-	"  m.direction || ' ' || m.kind || ' from ' || m.from_addr ||"
-	"  CASE WHEN cardinality(m.to_addrs) > 0 THEN ' to ' || array_to_string(m.to_addrs, ', ') ELSE '' END ||"
-	"  ' [' || m.threaded_by || ']' AS line1,"
-	"  m.body_text AS body FROM messages m WHERE m.ticket_id = $1"
-	" UNION ALL"
-	" SELECT e.created_at, e.id, 'event', e.kind || ' by ' || e.actor ||"
-	"  CASE WHEN e.old_value IS NOT NULL OR e.new_value IS NOT NULL"
-	"   THEN ': ' || coalesce(e.old_value, '-') || ' -> ' || coalesce(e.new_value, '-') ELSE '' END ||"
-	"  CASE WHEN e.detail IS NOT NULL THEN ' (' || e.detail || ')' ELSE '' END, NULL"
-	"  FROM events e WHERE e.ticket_id = $1"
-	") x ORDER BY at, what DESC, ord";
-static const char SQL_CONTACT[] =
-	"SELECT c.address, coalesce(nullif(c.name, ''), '-'), coalesce(c.language, '-'),"
-	" coalesce(to_char(c.failing_since, 'YYYY-MM-DD HH24:MI'), '-'), c.bounce_count,"
-	" to_char(c.created_at, 'YYYY-MM-DD') FROM contacts c WHERE c.address = $1";
-static const char SQL_CONTACT_TICKETS[] =
-	"SELECT t.id, CASE WHEN t.requester_id = c.id THEN 'requester' ELSE 'cc' END, t.status,"
-	" to_char(t.created_at, 'YYYY-MM-DD'), t.subject "
-	"FROM contacts c JOIN tickets t ON t.requester_id = c.id"
-	" OR EXISTS (SELECT 1 FROM participants p WHERE p.ticket_id = t.id AND p.contact_id = c.id) "
-	"WHERE c.address = $1 ORDER BY t.id DESC LIMIT 50";
+#include "ticket-change.h"
+#include "topics.h"
 
 static int
 terminal_width(void)
@@ -89,7 +45,7 @@ column(const char *s, int width)
 }
 
 static int
-ticket_list(struct dm_db *db, const struct dm_config *cfg, int argc, char **argv)
+ticket_list(struct dm_cli *cli, int argc, char **argv)
 {
 	g_autofree char *status = NULL, *topic = NULL, *team = NULL, *assignee = NULL, *since = NULL;
 	gint limit = 50;
@@ -107,13 +63,15 @@ ticket_list(struct dm_db *db, const struct dm_config *cfg, int argc, char **argv
 			  "The newest tickets first, in columns that fit the terminal.", entries, &argc, &argv,
 			  &help))
 		return help ? EX_OK : EX_USAGE;
-	g_autofree char *lim = g_strdup_printf("%d", limit > 0 ? limit : 50);
 	g_autofree char *who = assignee ? dm_address_normalise(assignee) : NULL;
-	const char *p[] = { status, topic, team, who, since, lim, cfg->timezone };
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_LIST, 7, p, &res);
+	struct dm_ticket_filter filter = { status, topic, team, who, since, limit };
+	g_autoptr(GPtrArray) rows = NULL;
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	enum dm_status st = dm_store_ticket_list(cli->db, &filter, cli->cfg->timezone, &rows);
 	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: ticket list: %s\n", dm_db_error(db));
+		fprintf(stderr, "deskmail: ticket list: %s\n", dm_db_error(cli->db));
 		return dm_cli_exit_code(st);
 	}
 	/* Fixed columns, the subject takes the rest of the line. */
@@ -123,14 +81,15 @@ ticket_list(struct dm_db *db, const struct dm_config *cfg, int argc, char **argv
 	g_strchomp(hs);
 	printf("%-6s %-8s %-6s %-18s %-10s %-20s %-11s %s\n", "ID", "STATUS", "PRIO", "TOPIC", "TEAM",
 	       "REQUESTER", "CREATED", hs);
-	for (int r = 0; r < PQntuples(res); r++) {
-		g_autofree char *tp = column(PQgetvalue(res, r, 3), 18);
-		g_autofree char *tm = column(PQgetvalue(res, r, 4), 10);
-		g_autofree char *rq = column(PQgetvalue(res, r, 6), 20);
-		g_autofree char *sj = column(PQgetvalue(res, r, 8), subject_w);
+	for (guint r = 0; r < rows->len; r++) {
+		const struct dm_ticket_row *t = rows->pdata[r];
+		g_autofree char *tp = column(t->topic, 18);
+		g_autofree char *tm = column(t->team, 10);
+		g_autofree char *rq = column(t->requester, 20);
+		g_autofree char *sj = column(t->subject, subject_w);
 		g_strchomp(sj);
-		printf("%-6s %-8s %-6s %s %s %s %-11s %s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-		       PQgetvalue(res, r, 2), tp, tm, rq, PQgetvalue(res, r, 7), sj);
+		printf("%-6s %-8s %-6s %s %s %s %-11s %s\n", t->id, t->status, t->priority, tp, tm, rq,
+		       t->created, sj);
 	}
 	return EX_OK;
 }
@@ -143,131 +102,156 @@ parse_id(const char *s, gint64 *id)
 	return end && *end == '\0' && *id > 0;
 }
 
+static void
+print_timeline(GPtrArray *timeline)
+{
+	for (guint r = 0; r < timeline->len; r++) {
+		const struct dm_timeline_entry *e = timeline->pdata[r];
+		g_autofree char *at = g_strndup(e->at, 16);
+		printf("\n%s %s %s\n", at, e->message ? "==" : "--", e->line);
+		if (e->message) {
+			g_auto(GStrv) lines = g_strsplit(e->body ? e->body : "", "\n", 200);
+			for (char **l = lines; *l; l++)
+				printf("   %s\n", *l);
+		}
+	}
+}
+
 static int
-ticket_show(struct dm_db *db, const struct dm_config *cfg, const char *arg)
+ticket_show(struct dm_cli *cli, const char *arg)
 {
 	gint64 id;
 	if (!parse_id(arg, &id)) {
 		fprintf(stderr, "deskmail: '%s' is not a ticket number\n", arg);
 		return EX_USAGE;
 	}
-	const char *p[] = { arg, cfg->timezone };
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_SHOW_TICKET, 2, p, &res);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: ticket show: %s\n", dm_db_error(db));
-		return dm_cli_exit_code(st);
-	}
-	if (PQntuples(res) == 0) {
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	const struct dm_config *cfg = cli->cfg;
+	g_autoptr(DmTicketSummary) t = NULL;
+	g_autoptr(GPtrArray) timeline = NULL;
+	enum dm_status st = dm_store_ticket_summary(cli->db, id, cfg->timezone, &t);
+	if (st == DM_NOTFOUND) {
 		fprintf(stderr, "deskmail: no ticket %s\n", arg);
 		return EX_NOINPUT;
 	}
-	g_autofree char *tag = dm_config_format_tag(cfg, id);
-	printf("%s %s\n", tag, PQgetvalue(res, 0, 1));
-	printf("  status %s, priority %s, topic %s, team %s, assignee %s\n", PQgetvalue(res, 0, 2),
-	       PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
-	printf("  requester %s (%s), language %s, queue %s\n", PQgetvalue(res, 0, 7), PQgetvalue(res, 0, 8),
-	       PQgetvalue(res, 0, 9), PQgetvalue(res, 0, 10));
-	printf("  created %s, due %s, first response %s, related %s (%s)\n", PQgetvalue(res, 0, 11),
-	       PQgetvalue(res, 0, 12), PQgetvalue(res, 0, 13), PQgetvalue(res, 0, 14), cfg->timezone);
-	g_autoptr(PGresult) tl = NULL;
-	const char *q[] = { arg };
-	if ((st = dm_db_query(db, SQL_SHOW_TIMELINE, 1, q, &tl)) != DM_OK) {
-		fprintf(stderr, "deskmail: ticket show: %s\n", dm_db_error(db));
+	if (st != DM_OK || (st = dm_store_ticket_timeline(cli->db, id, &timeline)) != DM_OK) {
+		fprintf(stderr, "deskmail: ticket show: %s\n", dm_db_error(cli->db));
 		return dm_cli_exit_code(st);
 	}
-	for (int r = 0; r < PQntuples(tl); r++) {
-		g_autofree char *at = g_strndup(PQgetvalue(tl, r, 0), 16);
-		gboolean message = strcmp(PQgetvalue(tl, r, 1), "message") == 0;
-		printf("\n%s %s %s\n", at, message ? "==" : "--", PQgetvalue(tl, r, 2));
-		if (message) {
-			g_auto(GStrv) lines = g_strsplit(PQgetvalue(tl, r, 3), "\n", 200);
-			for (char **l = lines; *l; l++)
-				printf("   %s\n", *l);
-		}
-	}
+	g_autofree char *tag = dm_config_format_tag(cfg, id);
+	printf("%s %s\n", tag, t->subject);
+	printf("  status %s, priority %s, topic %s, team %s, assignee %s\n", t->status, t->priority, t->topic,
+	       t->team, t->assignee);
+	printf("  requester %s (%s), language %s, queue %s\n", t->requester, t->requester_name, t->language,
+	       t->queue);
+	printf("  created %s, due %s, first response %s, related %s (%s)\n", t->created, t->due,
+	       t->first_response, t->related, cfg->timezone);
+	print_timeline(timeline);
 	return EX_OK;
 }
 
-static int
-ticket_set(struct dm_db *db, const struct dm_config *cfg, int argc, char **argv)
+/* The KEY=VALUE arguments of `ticket set` as changes; on a malformed one
+ * prints its line and returns NULL. */
+static GPtrArray *
+parse_changes(int argc, char **argv)
 {
-	static const char *const status_values[] = { "new", "open", "pending", "resolved", "closed", NULL };
-	static const char *const priority_values[] = { "low", "normal", "high", "urgent", NULL };
-	gint64 id;
-	if (argc < 4 || !parse_id(argv[2], &id)) {
-		fprintf(stderr, "deskmail: usage: ticket set N status=S priority=P topic=T team=T assign=ADDRESS\n");
-		return EX_USAGE;
-	}
-	g_autofree char *actor = g_strdup_printf("cli:%s", g_get_user_name());
-	enum dm_status st;
-	/* Check every assignment first: all or nothing, as for agents. */
+	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify) dm_change_free);
 	for (int i = 3; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-		g_autofree char *key = eq ? g_strndup(argv[i], eq - argv[i]) : g_strdup(argv[i]);
-		const char *value = eq ? eq + 1 : "";
-		gboolean ok = eq && *value;
-		if (ok && strcmp(key, "status") == 0)
-			ok = g_strv_contains(status_values, value);
-		else if (ok && strcmp(key, "priority") == 0)
-			ok = g_strv_contains(priority_values, value);
-		else if (ok && strcmp(key, "assign") != 0 && strcmp(key, "topic") != 0 && strcmp(key, "team") != 0)
-			ok = FALSE;
-		if (!ok) {
-			fprintf(stderr, "deskmail: ticket set: bad assignment '%s' (status=%s, priority=%s, topic=NAME, "
-					"team=NAME, assign=ADDRESS)\n", argv[i], "new|open|pending|resolved|closed",
-				"low|normal|high|urgent");
-			return EX_USAGE;
+		g_autofree char *error = NULL;
+		struct dm_change *c = dm_ticket_change_parse(argv[i], &error);
+		if (c == NULL) {
+			fprintf(stderr, "deskmail: ticket set: %s\n", error);
+			return NULL;
 		}
+		g_ptr_array_add(changes, c);
 	}
+	return g_steal_pointer(&changes);
+}
+
+static struct dm_topics *
+load_topics(const struct dm_config *cfg)
+{
+	g_autoptr(GError) error = NULL;
+	struct dm_topics *t = dm_topics_load(cfg->topics_file, &error);
+	if (t == NULL)
+		fprintf(stderr, "deskmail: %s: [desk] topics: %s\n", cfg->path, error->message);
+	return t;
+}
+
+/* Print each line of ERRORS as a refusal. */
+static void
+print_refusals(const char *errors)
+{
+	g_auto(GStrv) lines = g_strsplit(errors, "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l)
+			fprintf(stderr, "deskmail: ticket set: %s\n", *l);
+}
+
+/* Check and apply CHANGES to ticket ID in one transaction: all or nothing,
+ * with the same rules and events as an agent's #commands. */
+static int
+ticket_set_apply(struct dm_cli *cli, const struct dm_change_ctx *ctx, gint64 id, const char *arg,
+		 GPtrArray *changes)
+{
+	struct dm_db *db = cli->db;
+	g_autoptr(GString) errors = g_string_new(NULL);
+	struct dm_ticket_facts f;
+	enum dm_status st;
 	if ((st = dm_db_begin(db)) != DM_OK)
 		goto fail;
-	struct dm_ticket_facts f;
 	if ((st = dm_store_ticket_facts(db, id, &f)) != DM_OK) {
 		dm_db_rollback(db);
 		if (st == DM_NOTFOUND) {
-			fprintf(stderr, "deskmail: no ticket %s\n", argv[2]);
+			fprintf(stderr, "deskmail: no ticket %s\n", arg);
 			return EX_NOINPUT;
 		}
 		goto fail;
 	}
 	dm_ticket_facts_clear(&f);
-	for (int i = 3; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-		g_autofree char *key = g_strndup(argv[i], eq - argv[i]);
-		const char *value = eq + 1;
-		if (strcmp(key, "assign") == 0) {
-			g_autofree char *addr = dm_address_normalise(value);
-			g_autoptr(DmAgent) a = NULL;
-			if ((st = dm_agent_find(db, addr, 0, &a)) != DM_OK)
-				goto fail;
-			if (a == NULL || !a->active) {
-				dm_db_rollback(db);
-				fprintf(stderr, "deskmail: ticket set: %s is not an active agent\n", addr);
-				return EX_USAGE;
-			}
-			char aid[24];
-			g_snprintf(aid, sizeof aid, "%" G_GINT64_FORMAT, a->id);
-			st = dm_store_set_field(db, id, 0, actor, "assign", aid, a->address);
-		} else if (strcmp(key, "team") == 0) {
-			gint64 team;
-			if ((st = dm_team_ensure(db, value, &team)) == DM_OK)
-				st = dm_store_set_field(db, id, 0, actor, "team", value, NULL);
-		} else {
-			st = dm_store_set_field(db, id, 0, actor, key, value, NULL);
-		}
-		if (st != DM_OK)
-			goto fail;
-	}
-	if ((st = dm_db_commit(db)) != DM_OK)
+	if ((st = dm_ticket_change_check(db, ctx, changes, errors)) != DM_OK)
 		goto fail;
-	printf("ticket %s updated\n", argv[2]);
-	(void) cfg;
+	if (errors->len) {
+		dm_db_rollback(db);
+		print_refusals(errors->str);
+		return EX_USAGE;
+	}
+	if ((st = dm_ticket_change_apply(db, ctx, id, changes)) != DM_OK ||
+	    (st = dm_db_commit(db)) != DM_OK)
+		goto fail;
+	printf("ticket %s updated\n", arg);
 	return EX_OK;
 fail:
 	dm_db_rollback(db);
 	fprintf(stderr, "deskmail: ticket set: %s\n", dm_db_error(db));
 	return dm_cli_exit_code(st);
+}
+
+static int
+ticket_set(struct dm_cli *cli, int argc, char **argv)
+{
+	gint64 id;
+	if (argc < 4 || !parse_id(argv[2], &id)) {
+		fprintf(stderr, "deskmail: usage: ticket set N status=S priority=P topic=T team=T assign=ADDRESS\n");
+		return EX_USAGE;
+	}
+	g_autoptr(GPtrArray) changes = parse_changes(argc, argv);
+	if (changes == NULL)
+		return EX_USAGE;
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	g_autoptr(DmTopics) topics = load_topics(cli->cfg);
+	if (topics == NULL)
+		return EX_CONFIG;
+	g_autofree char *actor = g_strdup_printf("cli:%s", g_get_user_name());
+	/* Nobody is "me" from a shell, and a topic set here does not train
+	 * the model (only an agent's #topic correction does). */
+	struct dm_change_ctx ctx = { .cfg = cli->cfg, .topics = topics, .origin = DM_CHANGE_BY_CLI,
+				     .actor = actor, .self = NULL, .message_row = 0, .learn_topic = FALSE };
+	return ticket_set_apply(cli, &ctx, id, argv[2], changes);
 }
 
 int
@@ -288,20 +272,11 @@ dm_cmd_ticket(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: usage: ticket show N\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
 	if (strcmp(what, "list") == 0)
-		return ticket_list(db, cfg, argc - 1, argv + 1);
+		return ticket_list(cli, argc - 1, argv + 1);
 	if (strcmp(what, "show") == 0)
-		return ticket_show(db, cfg, argv[2]);
-	return ticket_set(db, cfg, argc, argv);
+		return ticket_show(cli, argv[2]);
+	return ticket_set(cli, argc, argv);
 }
 
 int
@@ -315,33 +290,27 @@ dm_cmd_contact(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: usage: contact show ADDRESS\n");
 		return EX_USAGE;
 	}
-	g_autoptr(DmConfig) cfg = dm_cli_load_config(cli);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	g_autoptr(DmDb) db = NULL;
-	enum dm_status st = dm_cli_connect(cfg, &db);
-	if (st != DM_OK) {
-		fprintf(stderr, "deskmail: cannot connect to the database\n");
-		return dm_cli_exit_code(st);
-	}
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
 	g_autofree char *addr = dm_address_normalise(argv[2]);
-	const char *p[] = { addr };
-	g_autoptr(PGresult) res = NULL, tickets = NULL;
-	if ((st = dm_db_query(db, SQL_CONTACT, 1, p, &res)) != DM_OK ||
-	    (st = dm_db_query(db, SQL_CONTACT_TICKETS, 1, p, &tickets)) != DM_OK) {
-		fprintf(stderr, "deskmail: contact show: %s\n", dm_db_error(db));
-		return dm_cli_exit_code(st);
-	}
-	if (PQntuples(res) == 0) {
+	g_autoptr(DmContactSummary) c = NULL;
+	g_autoptr(GPtrArray) tickets = NULL;
+	enum dm_status st = dm_store_contact_show(cli->db, addr, &c, &tickets);
+	if (st == DM_NOTFOUND) {
 		fprintf(stderr, "deskmail: no contact %s\n", addr);
 		return EX_NOINPUT;
 	}
-	printf("%s (%s)\n  language %s, known since %s, failing since %s, bounces %s\n", PQgetvalue(res, 0, 0),
-	       PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 3),
-	       PQgetvalue(res, 0, 4));
+	if (st != DM_OK) {
+		fprintf(stderr, "deskmail: contact show: %s\n", dm_db_error(cli->db));
+		return dm_cli_exit_code(st);
+	}
+	printf("%s (%s)\n  language %s, known since %s, failing since %s, bounces %s\n", c->address, c->name,
+	       c->language, c->created, c->failing_since, c->bounces);
 	printf("  tickets:\n");
-	for (int r = 0; r < PQntuples(tickets); r++)
-		printf("  %-6s %-9s %-8s %s  %s\n", PQgetvalue(tickets, r, 0), PQgetvalue(tickets, r, 1),
-		       PQgetvalue(tickets, r, 2), PQgetvalue(tickets, r, 3), PQgetvalue(tickets, r, 4));
+	for (guint r = 0; r < tickets->len; r++) {
+		const struct dm_contact_ticket *t = tickets->pdata[r];
+		printf("  %-6s %-9s %-8s %s  %s\n", t->id, t->role, t->status, t->created, t->subject);
+	}
 	return EX_OK;
 }

@@ -121,6 +121,119 @@ fail(GError **error, const char *path, const struct key_spec *k, const char *fmt
 	return FALSE;
 }
 
+static gboolean
+set_address(char **out, const struct key_spec *k, char *v, const char *path, GError **error)
+{
+	if (*v == '\0' || strchr(v, '@') == NULL || v[0] == '@' || strrchr(v, '@')[1] == '\0' ||
+	    strpbrk(v, " \t<>,;\"") != NULL)
+		return fail(error, path, k, "not a mail address: '%s'", v);
+	*out = dm_address_normalise(v);
+	return TRUE;
+}
+
+static gboolean
+set_choice(char **out, const struct key_spec *k, char *v, const char *path, GError **error)
+{
+	g_auto(GStrv) choices = g_strsplit(k->choices, "|", -1);
+	if (!g_strv_contains((const char *const *) choices, v))
+		return fail(error, path, k, "'%s' is not one of %s", v, k->choices);
+	*out = g_strdup(v);
+	return TRUE;
+}
+
+/* A list separated by ';' or ',', empty items dropped; with ADDRESSES
+ * every item must be a mail address and is normalised. */
+static gboolean
+set_list(char ***out, const struct key_spec *k, const char *v, gboolean addresses, const char *path,
+	 GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit_set(v, ";,", -1);
+	GPtrArray *list = g_ptr_array_new();
+	for (char **p = parts; *p; p++) {
+		g_strstrip(*p);
+		if (**p == '\0')
+			continue;
+		if (addresses && (strchr(*p, '@') == NULL || strpbrk(*p, " \t<>\"") != NULL)) {
+			g_ptr_array_free(list, TRUE);
+			return fail(error, path, k, "not a mail address: '%s'", *p);
+		}
+		g_ptr_array_add(list, addresses ? dm_address_normalise(*p) : g_strdup(*p));
+	}
+	g_ptr_array_add(list, NULL);
+	*out = (char **) g_ptr_array_free(list, FALSE);
+	return TRUE;
+}
+
+static gboolean
+set_bool(gboolean *out, const struct key_spec *k, const char *v, const char *path, GError **error)
+{
+	if (g_ascii_strcasecmp(v, "true") == 0 || g_ascii_strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+		*out = TRUE;
+	else if (g_ascii_strcasecmp(v, "false") == 0 || g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+		*out = FALSE;
+	else
+		return fail(error, path, k, "not true or false: '%s'", v);
+	return TRUE;
+}
+
+/* Seconds, or a number with s, m, h or d. */
+static gboolean
+set_duration(int *out, const struct key_spec *k, const char *v, const char *path, GError **error)
+{
+	char *end = NULL;
+	errno = 0;
+	gint64 n = g_ascii_strtoll(v, &end, 10);
+	gint64 mult = 1;
+	if (!errno && end != v) {
+		switch (*end) {
+		case '\0': case 's': break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: mult = 0; break;
+		}
+		if (*end && end[1] != '\0')
+			mult = 0;
+	}
+	if (errno || end == v || mult == 0 || n < 0)
+		return fail(error, path, k, "not a duration (seconds, or with s, m, h, d): '%s'", v);
+	n *= mult;
+	if (n < k->min || n > k->max)
+		return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " seconds",
+			    v, k->min, k->max);
+	*out = (int) n;
+	return TRUE;
+}
+
+static gboolean
+set_int(int *out, const struct key_spec *k, const char *v, const char *path, GError **error)
+{
+	char *end = NULL;
+	errno = 0;
+	gint64 n = g_ascii_strtoll(v, &end, 10);
+	if (errno || end == v || *end != '\0')
+		return fail(error, path, k, "not a whole number: '%s'", v);
+	if (n < k->min || n > k->max)
+		return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+			    v, k->min, k->max);
+	/* The limits struct mixes guint and int fields; both are 4 bytes. */
+	*out = (int) n;
+	return TRUE;
+}
+
+static gboolean
+set_size(gsize *out, const struct key_spec *k, const char *v, const char *path, GError **error)
+{
+	gint64 n;
+	if (!parse_size(v, &n))
+		return fail(error, path, k, "not a size (bytes, or with K, M, G): '%s'", v);
+	if (n < k->min || n > k->max)
+		return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " bytes",
+			    v, k->min, k->max);
+	*out = (gsize) n;
+	return TRUE;
+}
+
 /* Store VALUE (the text of the key, or its default) into CFG. */
 static gboolean
 set_key(struct dm_config *cfg, const struct key_spec *k, const char *value, const char *path,
@@ -128,111 +241,32 @@ set_key(struct dm_config *cfg, const struct key_spec *k, const char *value, cons
 {
 	char *base = (char *) cfg + k->offset;
 	g_autofree char *v = g_strstrip(g_strdup(value));
-	gint64 n;
-	char *end = NULL;
 
 	switch (k->type) {
 	case KEY_STRING:
 		*(char **) base = g_steal_pointer(&v);
 		return TRUE;
 	case KEY_ADDRESS:
-		if (*v == '\0' || strchr(v, '@') == NULL || v[0] == '@' || strrchr(v, '@')[1] == '\0' ||
-		    strpbrk(v, " \t<>,;\"") != NULL)
-			return fail(error, path, k, "not a mail address: '%s'", v);
-		*(char **) base = dm_address_normalise(v);
-		return TRUE;
+		return set_address((char **) base, k, v, path, error);
 	case KEY_TAG:
 		if (strstr(v, "{id}") == NULL)
 			return fail(error, path, k, "must contain {id}: '%s'", v);
 		*(char **) base = g_steal_pointer(&v);
 		return TRUE;
-	case KEY_CHOICE: {
-		g_auto(GStrv) choices = g_strsplit(k->choices, "|", -1);
-		if (!g_strv_contains((const char *const *) choices, v))
-			return fail(error, path, k, "'%s' is not one of %s", v, k->choices);
-		*(char **) base = g_steal_pointer(&v);
-		return TRUE;
-	}
-	case KEY_LIST: {
-		g_auto(GStrv) parts = g_strsplit_set(v, ";,", -1);
-		GPtrArray *list = g_ptr_array_new();
-		for (char **p = parts; *p; p++) {
-			g_strstrip(*p);
-			if (**p)
-				g_ptr_array_add(list, g_strdup(*p));
-		}
-		g_ptr_array_add(list, NULL);
-		*(char ***) base = (char **) g_ptr_array_free(list, FALSE);
-		return TRUE;
-	}
+	case KEY_CHOICE:
+		return set_choice((char **) base, k, v, path, error);
+	case KEY_LIST:
+		return set_list((char ***) base, k, v, FALSE, path, error);
+	case KEY_ADDRESS_LIST:
+		return set_list((char ***) base, k, v, TRUE, path, error);
 	case KEY_BOOL:
-		if (g_ascii_strcasecmp(v, "true") == 0 || g_ascii_strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
-			*(gboolean *) base = TRUE;
-		else if (g_ascii_strcasecmp(v, "false") == 0 || g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
-			*(gboolean *) base = FALSE;
-		else
-			return fail(error, path, k, "not true or false: '%s'", v);
-		return TRUE;
-	case KEY_ADDRESS_LIST: {
-		g_auto(GStrv) parts = g_strsplit_set(v, ";,", -1);
-		GPtrArray *list = g_ptr_array_new();
-		for (char **p = parts; *p; p++) {
-			g_strstrip(*p);
-			if (**p == '\0')
-				continue;
-			if (strchr(*p, '@') == NULL || strpbrk(*p, " \t<>\"") != NULL) {
-				g_ptr_array_free(list, TRUE);
-				return fail(error, path, k, "not a mail address: '%s'", *p);
-			}
-			g_ptr_array_add(list, dm_address_normalise(*p));
-		}
-		g_ptr_array_add(list, NULL);
-		*(char ***) base = (char **) g_ptr_array_free(list, FALSE);
-		return TRUE;
-	}
-	case KEY_DURATION: {
-		errno = 0;
-		n = g_ascii_strtoll(v, &end, 10);
-		gint64 mult = 1;
-		if (!errno && end != v) {
-			switch (*end) {
-			case '\0': case 's': break;
-			case 'm': mult = 60; break;
-			case 'h': mult = 3600; break;
-			case 'd': mult = 86400; break;
-			default: mult = 0; break;
-			}
-			if (*end && end[1] != '\0')
-				mult = 0;
-		}
-		if (errno || end == v || mult == 0 || n < 0)
-			return fail(error, path, k, "not a duration (seconds, or with s, m, h, d): '%s'", v);
-		n *= mult;
-		if (n < k->min || n > k->max)
-			return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " seconds",
-				    v, k->min, k->max);
-		*(int *) base = (int) n;
-		return TRUE;
-	}
+		return set_bool((gboolean *) base, k, v, path, error);
+	case KEY_DURATION:
+		return set_duration((int *) base, k, v, path, error);
 	case KEY_INT:
-		errno = 0;
-		n = g_ascii_strtoll(v, &end, 10);
-		if (errno || end == v || *end != '\0')
-			return fail(error, path, k, "not a whole number: '%s'", v);
-		if (n < k->min || n > k->max)
-			return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
-				    v, k->min, k->max);
-		/* The limits struct mixes guint and int fields; both are 4 bytes. */
-		*(int *) base = (int) n;
-		return TRUE;
+		return set_int((int *) base, k, v, path, error);
 	case KEY_SIZE:
-		if (!parse_size(v, &n))
-			return fail(error, path, k, "not a size (bytes, or with K, M, G): '%s'", v);
-		if (n < k->min || n > k->max)
-			return fail(error, path, k, "%s is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " bytes",
-				    v, k->min, k->max);
-		*(gsize *) base = (gsize) n;
-		return TRUE;
+		return set_size((gsize *) base, k, v, path, error);
 	}
 	return FALSE;
 }
@@ -287,8 +321,148 @@ load_secret(struct dm_config *cfg, const char *path, GError **error)
 	return TRUE;
 }
 
-struct dm_config *
-dm_config_load(const char *path, GError **error)
+/* Unknown groups and keys first: they are the commonest mistake. */
+static gboolean
+check_names(GKeyFile *kf, const char *path, GError **error)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++) {
+		if (strcmp(*g, "queues") == 0)
+			continue; /* its keys are addresses: read by read_queues */
+		if (!group_known(*g)) {
+			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s]: unknown group", path, *g);
+			return FALSE;
+		}
+		g_auto(GStrv) names = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **k = names; names && *k; k++) {
+			if (find_key(*g, *k) == NULL) {
+				g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s] %s: unknown key", path, *g, *k);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
+/* Every key of the table, from the file or its default. */
+static gboolean
+read_keys(struct dm_config *cfg, GKeyFile *kf, const char *path, GError **error)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const struct key_spec *k = &keys[i];
+		g_autofree char *value = NULL;
+		if (g_key_file_has_key(kf, k->group, k->key, NULL)) {
+			g_autoptr(GError) local = NULL;
+			value = g_key_file_get_string(kf, k->group, k->key, &local);
+			if (value == NULL)
+				return fail(error, path, k, "%s", local->message);
+		} else {
+			value = g_strdup(k->def);
+		}
+		if (!set_key(cfg, k, value, path, error))
+			return FALSE;
+	}
+	if (cfg->hostname[0] == '\0') {
+		g_free(cfg->hostname);
+		const char *at = strchr(cfg->support_address, '@');
+		cfg->hostname = g_strdup(at ? at + 1 : "localhost");
+	}
+	return TRUE;
+}
+
+/* [queues]: ADDRESS = TEAM.  Each address is one of ours. */
+static gboolean
+read_queues(struct dm_config *cfg, GKeyFile *kf, const char *path, GError **error)
+{
+	GPtrArray *pairs = g_ptr_array_new();
+	g_auto(GStrv) qkeys = g_key_file_get_keys(kf, "queues", NULL, NULL);
+	for (char **k = qkeys; qkeys && *k; k++) {
+		g_autofree char *team = g_key_file_get_string(kf, "queues", *k, NULL);
+		if (strchr(*k, '@') == NULL || team == NULL || *g_strstrip(team) == '\0') {
+			g_ptr_array_free(pairs, TRUE);
+			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [queues] %s: want ADDRESS = TEAM", path, *k);
+			return FALSE;
+		}
+		g_ptr_array_add(pairs, dm_address_normalise(*k));
+		g_ptr_array_add(pairs, g_steal_pointer(&team));
+	}
+	g_ptr_array_add(pairs, NULL);
+	cfg->queue_teams = (char **) g_ptr_array_free(pairs, FALSE);
+	return TRUE;
+}
+
+/* support_address first, then the other addresses and the queues', each
+ * once. */
+static void
+collect_own_addresses(struct dm_config *cfg)
+{
+	GPtrArray *own = g_ptr_array_new();
+	g_ptr_array_add(own, g_strdup(cfg->support_address));
+	for (char **a = cfg->own_addresses; a && *a; a++)
+		if (strcmp(*a, cfg->support_address) != 0)
+			g_ptr_array_add(own, g_strdup(*a));
+	for (char **q = cfg->queue_teams; *q; q += 2) {
+		gboolean dup = FALSE;
+		for (guint i = 0; i < own->len; i++)
+			dup |= strcmp(own->pdata[i], *q) == 0;
+		if (!dup)
+			g_ptr_array_add(own, g_strdup(*q));
+	}
+	g_ptr_array_add(own, NULL);
+	g_strfreev(cfg->own_addresses);
+	cfg->own_addresses = (char **) g_ptr_array_free(own, FALSE);
+}
+
+static gboolean
+check_languages(const struct dm_config *cfg, const char *path, GError **error)
+{
+	for (char **l = cfg->languages; *l; l++) {
+		if (strcmp(*l, "sl") && strcmp(*l, "fi") && strcmp(*l, "hu") && strcmp(*l, "en")) {
+			g_set_error(error, DM_CONFIG_ERROR, 0,
+				    "%s: [desk] languages: unsupported language '%s' (sl, fi, hu, en)", path, *l);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* A password in the file: the file must not be readable by others. */
+static gboolean
+check_password_mode(const struct dm_config *cfg, const char *path, GError **error)
+{
+	struct stat st;
+	g_autofree char *lower = g_ascii_strdown(cfg->conninfo, -1);
+	if (strstr(lower, "password") && stat(path, &st) == 0 && (st.st_mode & S_IROTH)) {
+		g_set_error(error, DM_CONFIG_ERROR, 0,
+			    "%s: [database] conninfo: holds a password but the file is readable by others "
+			    "(chmod o-r, or use ~/.pgpass)", path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_charsets(const struct dm_config *cfg, const char *path, GError **error)
+{
+	if (cfg->charset_fallback[0] == NULL) {
+		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [deliver] charset_fallback: the list is empty",
+			    path);
+		return FALSE;
+	}
+	for (char **cs = cfg->charset_fallback; *cs; cs++) {
+		GIConv cd = g_iconv_open("UTF-8", *cs);
+		if (cd == (GIConv) -1) {
+			g_set_error(error, DM_CONFIG_ERROR, 0,
+				    "%s: [deliver] charset_fallback: unknown charset '%s'", path, *cs);
+			return FALSE;
+		}
+		g_iconv_close(cd);
+	}
+	return TRUE;
+}
+
+static struct dm_config *
+load(const char *path, gboolean with_secret, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) local = NULL;
@@ -298,121 +472,33 @@ dm_config_load(const char *path, GError **error)
 			    local->message);
 		return NULL;
 	}
-
-	/* Unknown groups and keys first: they are the commonest mistake. */
-	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-	for (char **g = groups; *g; g++) {
-		if (strcmp(*g, "queues") == 0)
-			continue; /* its keys are addresses: read below */
-		if (!group_known(*g)) {
-			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s]: unknown group", path, *g);
-			return NULL;
-		}
-		g_auto(GStrv) names = g_key_file_get_keys(kf, *g, NULL, NULL);
-		for (char **k = names; names && *k; k++) {
-			if (find_key(*g, *k) == NULL) {
-				g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [%s] %s: unknown key", path, *g, *k);
-				return NULL;
-			}
-		}
-	}
-
+	if (!check_names(kf, path, error))
+		return NULL;
 	g_autoptr(DmConfig) cfg = g_new0(struct dm_config, 1);
 	cfg->path = g_strdup(path);
 	dm_limits_init_defaults(&cfg->limits);
-	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
-		const struct key_spec *k = &keys[i];
-		g_autofree char *value = NULL;
-		if (g_key_file_has_key(kf, k->group, k->key, NULL)) {
-			g_clear_error(&local);
-			value = g_key_file_get_string(kf, k->group, k->key, &local);
-			if (value == NULL) {
-				fail(error, path, k, "%s", local->message);
-				return NULL;
-			}
-		} else {
-			value = g_strdup(k->def);
-		}
-		if (!set_key(cfg, k, value, path, error))
-			return NULL;
-	}
-	if (cfg->hostname[0] == '\0') {
-		g_free(cfg->hostname);
-		const char *at = strchr(cfg->support_address, '@');
-		cfg->hostname = g_strdup(at ? at + 1 : "localhost");
-	}
-	/* [queues]: ADDRESS = TEAM.  Each address is one of ours. */
-	{
-		GPtrArray *pairs = g_ptr_array_new();
-		g_auto(GStrv) qkeys = g_key_file_get_keys(kf, "queues", NULL, NULL);
-		for (char **k = qkeys; qkeys && *k; k++) {
-			g_autofree char *team = g_key_file_get_string(kf, "queues", *k, NULL);
-			if (strchr(*k, '@') == NULL || team == NULL || *g_strstrip(team) == '\0') {
-				g_ptr_array_free(pairs, TRUE);
-				g_set_error(error, DM_CONFIG_ERROR, 0,
-					    "%s: [queues] %s: want ADDRESS = TEAM", path, *k);
-				return NULL;
-			}
-			g_ptr_array_add(pairs, dm_address_normalise(*k));
-			g_ptr_array_add(pairs, g_steal_pointer(&team));
-		}
-		g_ptr_array_add(pairs, NULL);
-		cfg->queue_teams = (char **) g_ptr_array_free(pairs, FALSE);
-	}
-	/* support_address is always the first of our own addresses. */
-	{
-		GPtrArray *own = g_ptr_array_new();
-		g_ptr_array_add(own, g_strdup(cfg->support_address));
-		for (char **a = cfg->own_addresses; a && *a; a++)
-			if (strcmp(*a, cfg->support_address) != 0)
-				g_ptr_array_add(own, g_strdup(*a));
-		/* A queue address is ours too. */
-		for (char **q = cfg->queue_teams; *q; q += 2) {
-			gboolean dup = FALSE;
-			for (guint i = 0; i < own->len; i++)
-				dup |= strcmp(own->pdata[i], *q) == 0;
-			if (!dup)
-				g_ptr_array_add(own, g_strdup(*q));
-		}
-		g_ptr_array_add(own, NULL);
-		g_strfreev(cfg->own_addresses);
-		cfg->own_addresses = (char **) g_ptr_array_free(own, FALSE);
-	}
-	for (char **l = cfg->languages; *l; l++) {
-		if (strcmp(*l, "sl") && strcmp(*l, "fi") && strcmp(*l, "hu") && strcmp(*l, "en")) {
-			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [desk] languages: unsupported language '%s' (sl, fi, hu, en)",
-				    path, *l);
-			return NULL;
-		}
-	}
-	if (!load_secret(cfg, path, error))
+	if (!read_keys(cfg, kf, path, error) || !read_queues(cfg, kf, path, error))
 		return NULL;
-	/* A password in the file: the file must not be readable by others. */
-	{
-		struct stat st;
-		g_autofree char *lower = g_ascii_strdown(cfg->conninfo, -1);
-		if (strstr(lower, "password") && stat(path, &st) == 0 && (st.st_mode & S_IROTH)) {
-			g_set_error(error, DM_CONFIG_ERROR, 0,
-				    "%s: [database] conninfo: holds a password but the file is readable by others "
-				    "(chmod o-r, or use ~/.pgpass)", path);
-			return NULL;
-		}
-	}
-	if (cfg->charset_fallback[0] == NULL) {
-		g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [deliver] charset_fallback: the list is empty",
-			    path);
+	collect_own_addresses(cfg);
+	if (!check_languages(cfg, path, error))
 		return NULL;
-	}
-	for (char **cs = cfg->charset_fallback; *cs; cs++) {
-		GIConv cd = g_iconv_open("UTF-8", *cs);
-		if (cd == (GIConv) -1) {
-			g_set_error(error, DM_CONFIG_ERROR, 0,
-				    "%s: [deliver] charset_fallback: unknown charset '%s'", path, *cs);
-			return NULL;
-		}
-		g_iconv_close(cd);
-	}
+	if (with_secret && !load_secret(cfg, path, error))
+		return NULL;
+	if (!check_password_mode(cfg, path, error) || !check_charsets(cfg, path, error))
+		return NULL;
 	return g_steal_pointer(&cfg);
+}
+
+struct dm_config *
+dm_config_load(const char *path, GError **error)
+{
+	return load(path, TRUE, error);
+}
+
+struct dm_config *
+dm_config_load_without_secret(const char *path, GError **error)
+{
+	return load(path, FALSE, error);
 }
 
 void

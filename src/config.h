@@ -36,7 +36,7 @@ struct dm_config {
 
 	/* [threading] */
 	char *secret_file;
-	GBytes *secret;        /* its content, for reply keys */
+	GBytes *secret;        /* its content, for reply keys; NULL when loaded without */
 	char *reply_separator; /* one character */
 	int reopen_days;       /* replies reopen a closed ticket within this */
 
@@ -76,6 +76,11 @@ const char *dm_config_default_path(const char *cli_path);
 /* Read and check PATH.  On failure returns NULL and sets ERROR to one line
  * "PATH: [group] key: problem".  Caller frees with dm_config_free(). */
 struct dm_config *dm_config_load(const char *path, GError **error);
+
+/* Like dm_config_load, but the secret file is not read (->secret stays
+ * NULL): for the commands that make and check no reply keys, so that a
+ * user who may not read the secret can still run them. */
+struct dm_config *dm_config_load_without_secret(const char *path, GError **error);
 
 void dm_config_free(struct dm_config *cfg);
 typedef struct dm_config DmConfig;

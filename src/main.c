@@ -16,25 +16,31 @@
 #include "log.h"
 #include "message.h"
 
+/* A row says what the command needs (enum dm_cli_needs); dm_cli_setup
+ * provides it, so a new command is one row and one file. */
 struct command {
 	const char *name;
 	int (*run)(struct dm_cli *cli, int argc, char **argv);
+	unsigned needs;
 	const char *summary;
 };
 
+#define NEEDS_CONFIG DM_CLI_CONFIG
+#define NEEDS_CONFIG_DB (DM_CLI_CONFIG | DM_CLI_DB)
+
 static const struct command commands[] = {
-	{ "deliver", dm_cmd_deliver, "store one message from standard input (run by the MTA)" },
-	{ "db", dm_cmd_db, "init | migrate | status: create and upgrade the database" },
-	{ "export", dm_cmd_export, "print tickets as JSON Lines" },
-	{ "outbox", dm_cmd_outbox, "list | flush: mail waiting to be sent" },
-	{ "agent", dm_cmd_agent, "add | list | disable: the people who answer" },
-	{ "ticket", dm_cmd_ticket, "list | show N | set N key=value: tickets from a shell" },
-	{ "contact", dm_cmd_contact, "show ADDRESS: a customer and their tickets" },
-	{ "classify", dm_cmd_classify, "< MAIL: topic, confidence, tokens, language, priority" },
-	{ "train", dm_cmd_train, "FILE.jsonl: add labelled examples to the topic model" },
-	{ "eval", dm_cmd_eval, "FILE.jsonl: cross-validate the classifier on labelled mail" },
-	{ "report", dm_cmd_report, "--since DATE --until DATE [--json|--html FILE]: the desk's figures" },
-	{ "check-config", dm_cmd_check_config, "check the configuration file" },
+	{ "deliver", dm_cmd_deliver, DM_CLI_OWN_SETUP, "store one message from standard input (run by the MTA)" },
+	{ "db", dm_cmd_db, NEEDS_CONFIG_DB, "init | migrate | status: create and upgrade the database" },
+	{ "export", dm_cmd_export, NEEDS_CONFIG_DB, "print tickets as JSON Lines" },
+	{ "outbox", dm_cmd_outbox, NEEDS_CONFIG_DB, "list | flush: mail waiting to be sent" },
+	{ "agent", dm_cmd_agent, NEEDS_CONFIG_DB, "add | list | disable: the people who answer" },
+	{ "ticket", dm_cmd_ticket, NEEDS_CONFIG_DB, "list | show N | set N key=value: tickets from a shell" },
+	{ "contact", dm_cmd_contact, NEEDS_CONFIG_DB, "show ADDRESS: a customer and their tickets" },
+	{ "classify", dm_cmd_classify, NEEDS_CONFIG_DB, "< MAIL: topic, confidence, tokens, language, priority" },
+	{ "train", dm_cmd_train, NEEDS_CONFIG_DB, "FILE.jsonl: add labelled examples to the topic model" },
+	{ "eval", dm_cmd_eval, NEEDS_CONFIG, "FILE.jsonl: cross-validate the classifier on labelled mail" },
+	{ "report", dm_cmd_report, NEEDS_CONFIG_DB, "--since DATE --until DATE [--json|--html FILE]: the desk's figures" },
+	{ "check-config", dm_cmd_check_config, DM_CLI_OWN_SETUP, "check the configuration file" },
 };
 
 static void
@@ -89,8 +95,12 @@ main(int argc, char **argv)
 	cli.config_path = dm_config_default_path(config);
 	dm_message_init();
 	for (gsize c = 0; c < G_N_ELEMENTS(commands); c++)
-		if (strcmp(argv[i], commands[c].name) == 0)
-			return commands[c].run(&cli, argc - i, argv + i);
+		if (strcmp(argv[i], commands[c].name) == 0) {
+			cli.needs = commands[c].needs;
+			int rc = commands[c].run(&cli, argc - i, argv + i);
+			dm_cli_clear(&cli);
+			return rc;
+		}
 	fprintf(stderr, "deskmail: unknown command '%s' (try deskmail --help)\n", argv[i]);
 	return EX_USAGE;
 }

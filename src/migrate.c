@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "migrate.h"
+#include "store-schema.h"
 
 #define SQL_PREFIX "/org/deskmail/sql"
 
@@ -26,17 +27,6 @@ register_resources(void)
 		g_once_init_leave(&done, 1);
 	}
 }
-
-/* Concurrent `db migrate` runs serialise on this advisory lock. */
-static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock(7406100401)";
-static const char SQL_CREATE_TABLE[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version integer PRIMARY KEY, name text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
-static const char SQL_APPLIED[] =
-	"SELECT version, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SSOF') FROM schema_migrations";
-static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)";
-static const char SQL_TABLE_EXISTS[] = "SELECT to_regclass('schema_migrations') IS NOT NULL";
 
 static void
 migration_free(gpointer p)
@@ -77,16 +67,16 @@ known_migrations(void)
 static enum dm_status
 fill_applied(struct dm_db *db, GPtrArray *list)
 {
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_APPLIED, 0, NULL, &res);
+	g_autoptr(GPtrArray) applied = NULL;
+	enum dm_status st = dm_store_schema_applied(db, &applied);
 	if (st != DM_OK)
 		return st;
-	for (int r = 0; r < PQntuples(res); r++) {
-		int version = atoi(PQgetvalue(res, r, 0));
+	for (guint r = 0; r < applied->len; r++) {
+		const struct dm_schema_applied *a = applied->pdata[r];
 		for (guint i = 0; i < list->len; i++) {
 			struct dm_migration *m = list->pdata[i];
-			if (m->version == version)
-				m->applied_at = g_strdup(PQgetvalue(res, r, 1));
+			if (m->version == a->version)
+				m->applied_at = g_strdup(a->applied_at);
 		}
 	}
 	return DM_OK;
@@ -101,9 +91,7 @@ dm_migrate_apply(struct dm_db *db, int *applied)
 
 	if ((st = dm_db_begin(db)) != DM_OK)
 		return st;
-	if ((st = dm_db_query(db, SQL_LOCK, 0, NULL, NULL)) != DM_OK ||
-	    (st = dm_db_query(db, SQL_CREATE_TABLE, 0, NULL, NULL)) != DM_OK ||
-	    (st = fill_applied(db, list)) != DM_OK)
+	if ((st = dm_store_schema_lock(db)) != DM_OK || (st = fill_applied(db, list)) != DM_OK)
 		goto fail;
 	for (guint i = 0; i < list->len; i++) {
 		struct dm_migration *m = list->pdata[i];
@@ -121,9 +109,7 @@ dm_migrate_apply(struct dm_db *db, int *applied)
 			dm_log_error("migration %s failed: %s", m->name, dm_db_error(db));
 			goto fail;
 		}
-		g_autofree char *version = g_strdup_printf("%d", m->version);
-		const char *params[] = { version, m->name };
-		if ((st = dm_db_query(db, SQL_RECORD, 2, params, NULL)) != DM_OK)
+		if ((st = dm_store_schema_record(db, m->version, m->name)) != DM_OK)
 			goto fail;
 		count++;
 	}
@@ -141,11 +127,11 @@ enum dm_status
 dm_migrate_status(struct dm_db *db, GPtrArray **out)
 {
 	g_autoptr(GPtrArray) list = known_migrations();
-	g_autoptr(PGresult) res = NULL;
-	enum dm_status st = dm_db_query(db, SQL_TABLE_EXISTS, 0, NULL, &res);
+	gboolean exists = FALSE;
+	enum dm_status st = dm_store_schema_table_exists(db, &exists);
 	if (st != DM_OK)
 		return st;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0 && (st = fill_applied(db, list)) != DM_OK)
+	if (exists && (st = fill_applied(db, list)) != DM_OK)
 		return st;
 	*out = g_steal_pointer(&list);
 	return DM_OK;

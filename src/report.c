@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "report.h"
+#include "store-report.h"
 
 struct count {
 	char *key;
@@ -32,47 +33,6 @@ struct dm_report {
 	GArray *first_response; /* double hours (business) */
 	GArray *resolution;     /* double hours (business) */
 };
-
-static const char SQL_DAYS[] =
-	"SELECT to_char(d, 'YYYY-MM-DD'),"
-	" (SELECT count(*) FROM tickets t WHERE (t.created_at AT TIME ZONE $3)::date = d),"
-	" (SELECT count(*) FROM events e WHERE e.kind = 'status' AND e.new_value = 'resolved'"
-	"   AND (e.created_at AT TIME ZONE $3)::date = d) "
-	"FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) ORDER BY d";
-static const char SQL_WEEK[] =
-	"SELECT extract(isodow FROM created_at AT TIME ZONE $3)::int, extract(hour FROM created_at AT TIME ZONE $3)::int,"
-	" extract(day FROM created_at AT TIME ZONE $3)::int, count(*) "
-	"FROM tickets WHERE (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date GROUP BY 1, 2, 3";
-static const char SQL_MIX[] =
-	"SELECT 'topic', coalesce(topic, 'none'), count(*) FROM tickets t"
-	" WHERE (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date GROUP BY 2 "
-	"UNION ALL SELECT 'team', coalesce(tm.name, 'none'), count(*) FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id"
-	" WHERE (t.created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date GROUP BY 2 "
-	"UNION ALL SELECT 'language', coalesce(language, 'unknown'), count(*) FROM tickets"
-	" WHERE (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date GROUP BY 2 "
-	"UNION ALL SELECT 'suppressed', coalesce(e.detail, ''), count(*) FROM events e"
-	" WHERE e.kind = 'ack' AND e.new_value = 'suppressed'"
-	" AND (e.created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date GROUP BY 2 "
-	"ORDER BY 1, 3 DESC, 2";
-static const char SQL_TOTALS[] =
-	"SELECT"
-	" (SELECT count(*) FROM tickets WHERE (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date),"
-	" (SELECT count(*) FROM events WHERE kind = 'ack' AND new_value = 'sent'"
-	"   AND (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date),"
-	" (SELECT count(*) FROM messages WHERE kind = 'bounce'"
-	"   AND (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date),"
-	" (SELECT count(DISTINCT ticket_id) FROM events WHERE kind = 'status' AND new_value = 'open'"
-	"   AND old_value IN ('resolved', 'closed') AND (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date),"
-	" (SELECT count(DISTINCT ticket_id) FROM events WHERE kind = 'status' AND new_value = 'resolved'"
-	"   AND (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date)";
-/* Times of the tickets created in the period; resolution: the first
- * resolved event. */
-static const char SQL_TIMES[] =
-	"SELECT extract(epoch FROM t.created_at)::bigint,"
-	" coalesce(extract(epoch FROM t.first_response_at)::bigint, 0),"
-	" coalesce((SELECT extract(epoch FROM min(e.created_at))::bigint FROM events e"
-	"   WHERE e.ticket_id = t.id AND e.kind = 'status' AND e.new_value = 'resolved'), 0) "
-	"FROM tickets t WHERE (t.created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date";
 
 static void
 count_free(gpointer p)
@@ -141,59 +101,51 @@ dm_report_build(struct dm_db *db, const struct dm_config *cfg, const struct dm_h
 	r->first_response = g_array_new(FALSE, FALSE, sizeof(double));
 	r->resolution = g_array_new(FALSE, FALSE, sizeof(double));
 
-	const char *p[] = { since, until, cfg->timezone };
-	enum dm_status st;
-	g_autoptr(PGresult) days = NULL, week = NULL, mix = NULL, totals = NULL, times = NULL;
-	if ((st = dm_db_query(db, SQL_DAYS, 3, p, &days)) != DM_OK || (st = dm_db_query(db, SQL_WEEK, 3, p, &week)) != DM_OK ||
-	    (st = dm_db_query(db, SQL_MIX, 3, p, &mix)) != DM_OK || (st = dm_db_query(db, SQL_TOTALS, 3, p, &totals)) != DM_OK ||
-	    (st = dm_db_query(db, SQL_TIMES, 3, p, &times)) != DM_OK) {
+	g_autoptr(DmReportFacts) f = NULL;
+	enum dm_status st = dm_store_report_facts(db, since, until, cfg->timezone, &f);
+	if (st != DM_OK) {
 		dm_report_free(r);
 		return st;
 	}
-	for (int i = 0; i < PQntuples(days); i++) {
-		g_ptr_array_add(r->days, g_strdup(PQgetvalue(days, i, 0)));
-		gint64 o = g_ascii_strtoll(PQgetvalue(days, i, 1), NULL, 10);
-		gint64 s = g_ascii_strtoll(PQgetvalue(days, i, 2), NULL, 10);
-		g_array_append_val(r->opened, o);
-		g_array_append_val(r->resolved, s);
+	for (guint i = 0; i < f->days->len; i++) {
+		const struct dm_report_day *d = f->days->pdata[i];
+		g_ptr_array_add(r->days, g_strdup(d->date));
+		g_array_append_val(r->opened, d->opened);
+		g_array_append_val(r->resolved, d->resolved);
 	}
-	for (int i = 0; i < PQntuples(week); i++) {
-		int dow = atoi(PQgetvalue(week, i, 0)), hour = atoi(PQgetvalue(week, i, 1));
-		int mday = atoi(PQgetvalue(week, i, 2));
-		gint64 n = g_ascii_strtoll(PQgetvalue(week, i, 3), NULL, 10);
-		if (dow >= 1 && dow <= 7 && hour >= 0 && hour < 24)
-			r->week[dow - 1][hour] += n;
-		if (mday >= 1 && mday <= 31)
-			r->month_day[mday - 1] += n;
+	for (guint i = 0; i < f->arrivals->len; i++) {
+		const struct dm_report_arrivals *a = &g_array_index(f->arrivals, struct dm_report_arrivals, i);
+		if (a->isodow >= 1 && a->isodow <= 7 && a->hour >= 0 && a->hour < 24)
+			r->week[a->isodow - 1][a->hour] += a->n;
+		if (a->month_day >= 1 && a->month_day <= 31)
+			r->month_day[a->month_day - 1] += a->n;
 	}
-	for (int i = 0; i < PQntuples(mix); i++) {
-		const char *what = PQgetvalue(mix, i, 0);
+	for (guint i = 0; i < f->mix->len; i++) {
+		const struct dm_report_mix *m = f->mix->pdata[i];
 		struct count *c = g_new0(struct count, 1);
-		c->key = g_strdup(PQgetvalue(mix, i, 1));
-		c->n = g_ascii_strtoll(PQgetvalue(mix, i, 2), NULL, 10);
-		GPtrArray *to = strcmp(what, "topic") == 0 ? r->topics
-			      : strcmp(what, "team") == 0 ? r->teams
-			      : strcmp(what, "language") == 0 ? r->languages : r->suppressed;
+		c->key = g_strdup(m->key);
+		c->n = m->n;
+		GPtrArray *to = m->kind == DM_MIX_TOPIC ? r->topics
+			      : m->kind == DM_MIX_TEAM ? r->teams
+			      : m->kind == DM_MIX_LANGUAGE ? r->languages : r->suppressed;
 		g_ptr_array_add(to, c);
 	}
-	r->tickets = g_ascii_strtoll(PQgetvalue(totals, 0, 0), NULL, 10);
-	r->acks_sent = g_ascii_strtoll(PQgetvalue(totals, 0, 1), NULL, 10);
-	r->bounces = g_ascii_strtoll(PQgetvalue(totals, 0, 2), NULL, 10);
-	r->reopened = g_ascii_strtoll(PQgetvalue(totals, 0, 3), NULL, 10);
-	r->resolved_total = g_ascii_strtoll(PQgetvalue(totals, 0, 4), NULL, 10);
-	for (int i = 0; i < PQntuples(times); i++) {
-		gint64 created = g_ascii_strtoll(PQgetvalue(times, i, 0), NULL, 10);
-		gint64 first = g_ascii_strtoll(PQgetvalue(times, i, 1), NULL, 10);
-		gint64 solved = g_ascii_strtoll(PQgetvalue(times, i, 2), NULL, 10);
-		if (first > 0) {
-			double h = (double) dm_hours_between(hours, created, first) / 3600.0;
+	r->tickets = f->tickets;
+	r->acks_sent = f->acks_sent;
+	r->bounces = f->bounces;
+	r->reopened = f->reopened;
+	r->resolved_total = f->resolved_total;
+	for (guint i = 0; i < f->times->len; i++) {
+		const struct dm_report_times *t = &g_array_index(f->times, struct dm_report_times, i);
+		if (t->first_response > 0) {
+			double h = (double) dm_hours_between(hours, t->created, t->first_response) / 3600.0;
 			g_array_append_val(r->first_response, h);
 			r->answered++;
 			if (h <= cfg->target_hours)
 				r->answered_in_target++;
 		}
-		if (solved > 0) {
-			double h = (double) dm_hours_between(hours, created, solved) / 3600.0;
+		if (t->resolved > 0) {
+			double h = (double) dm_hours_between(hours, t->created, t->resolved) / 3600.0;
 			g_array_append_val(r->resolution, h);
 		}
 	}

@@ -105,6 +105,25 @@ is "$(pg_sql "SELECT string_agg(kind || ':' || coalesce(old_value, '-') || '>' |
 "$DESKMAIL" ticket set 2 status=bogus >/dev/null 2>&1
 is "$?" 64 "ticket set with a bad value: usage error"
 is "$(pg_sql "SELECT status FROM tickets WHERE id = 2")" pending "... and nothing changed"
+# ticket set checks like an agent's #commands: one line naming the key and
+# value per refusal, exit 64, and nothing changes.
+for bad in 'topic=Bad Topic!' team=no-such-team assign=nobody@example.org priority=extreme status=bogus; do
+	OUT=$("$DESKMAIL" ticket set 2 status=open "$bad" 2>&1 >/dev/null); RC=$?
+	is "$RC" 64 "ticket set $bad: refused with exit 64"
+	is "$(wc -l <<<"$OUT")" 1 "... with one line"
+	like "$OUT" "^deskmail: ticket set: ${bad//[!a-zA-Z0-9=@. -]/.}: " "... naming the key and value"
+done
+is "$(pg_sql "SELECT status || ' ' || priority || ' ' || topic || ' ' || coalesce(team_id::text, '-') FROM tickets WHERE id = 2")" \
+	"$(pg_sql "SELECT 'pending urgent training ' || coalesce(team_id::text, '-') FROM tickets WHERE id = 2")" \
+	"... and nothing changed, not even the valid status=open beside it"
+OUT=$("$DESKMAIL" ticket set 2 'topic=Bad Topic!' team=no-such-team 2>&1); RC=$?
+is "$(grep -c '^deskmail: ticket set: ' <<<"$OUT")" 2 "two bad changes: two lines"
+is "$(pg_sql "SELECT count(*) FROM events WHERE ticket_id = 2 AND actor = 'cli:$user'")" 4 "refusals record no events"
+OUT=$("$DESKMAIL" ticket set 2 team=first-line); RC=$?
+is "$RC" 0 "ticket set team=first-line (an existing team) is accepted"
+is "$(pg_sql "SELECT m.name FROM tickets t JOIN teams m ON m.id = t.team_id WHERE t.id = 2")" first-line "... the team changed"
+is "$(pg_sql "SELECT kind || '>' || new_value FROM events WHERE ticket_id = 2 AND actor = 'cli:$user' ORDER BY id DESC LIMIT 1")" \
+	"team>first-line" "... with a team event by cli:USER"
 "$DESKMAIL" ticket set 99999 status=open >/dev/null 2>&1
 is "$?" 66 "ticket set on a missing ticket: exit 66"
 OUT=$("$DESKMAIL" ticket show 1); RC=$?
@@ -118,5 +137,19 @@ OUT=$("$DESKMAIL" contact show Fixture@Example.SI); RC=$?
 is "$RC" 0 "contact show exits 0"
 like "$OUT" '^fixture@example\.si \(Fixture\)' "contact show: address and name"
 is "$(grep -c ' requester ' <<<"$OUT")" 50 "contact show: the tickets (newest 50)"
+
+# --- the secret is read only by the commands that need it: a user who may
+# not read it can still list tickets and make reports.
+sed "s|^secret_file = .*|secret_file = $T/no-such-secret|" "$DESKMAIL_CONFIG" >"$T/nosecret.conf"
+OUT=$("$DESKMAIL" --config "$T/nosecret.conf" ticket list --limit 3); RC=$?
+is "$RC" 0 "ticket list works without the secret file"
+is "$(tail -n +2 <<<"$OUT" | wc -l)" 3 "... and lists the tickets"
+J4=$("$DESKMAIL" report --since 2026-11-01 --until 2026-11-30 --json)
+J3=$("$DESKMAIL" --config "$T/nosecret.conf" report --since 2026-11-01 --until 2026-11-30 --json); RC=$?
+is "$RC" 0 "report works without the secret file"
+is "$J3" "$J4" "... with the same figures"
+OUT=$("$DESKMAIL" --config "$T/nosecret.conf" check-config 2>&1); RC=$?
+is "$RC" 78 "check-config, which needs the secret, still refuses without it"
+like "$OUT" 'secret_file' "... naming the secret file"
 
 tap_done

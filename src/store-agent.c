@@ -1,9 +1,9 @@
-/* agent.c - the SQL for agents and teams. */
+/* store-agent.c - the SQL for agents and teams. */
 #include "dm-autoconf.h"
 
 #include <string.h>
 
-#include "agent.h"
+#include "store-agent.h"
 
 static const char SQL_TEAM_ENSURE[] =
 	"WITH ins AS (INSERT INTO teams (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id) "
