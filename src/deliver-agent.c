@@ -7,110 +7,14 @@
 
 #include <string.h>
 
-#include "agent.h"
 #include "command.h"
 #include "deliver-private.h"
-#include "model.h"
 #include "notify.h"
 #include "quote.h"
+#include "store-agent.h"
 #include "store.h"
+#include "ticket-change.h"
 #include "thread.h"
-#include "topics.h"
-
-/* Before a command changes anything, every target must exist: an
- * unknown agent or team is an error like a misspelt command. */
-static enum dm_status
-check_targets(struct dm_db *db, struct delivery *d, struct dm_commands *cmds, GString *errors)
-{
-	enum dm_status st;
-	for (guint i = 0; i < cmds->list->len; i++) {
-		const struct dm_command *c = cmds->list->pdata[i];
-		if (c->kind == DM_CMD_ASSIGN && strcmp(c->arg, "me") != 0) {
-			g_autoptr(DmAgent) a = NULL;
-			if ((st = dm_agent_find(db, c->arg, 0, &a)) != DM_OK)
-				return st;
-			if (a == NULL || !a->active)
-				g_string_append_printf(errors, "#assign: %s is not an active agent\n", c->arg);
-		} else if (c->kind == DM_CMD_TOPIC) {
-			if (dm_topics_index(d->desk->topics, c->arg) < 0 && strcmp(c->arg, "triage") != 0)
-				g_string_append_printf(errors, "#topic: there is no topic '%s'\n", c->arg);
-		} else if (c->kind == DM_CMD_ESCALATE) {
-			gboolean exists = FALSE;
-			if ((st = dm_team_exists(db, c->arg, &exists)) != DM_OK)
-				return st;
-			gboolean configured = g_ascii_strcasecmp(c->arg, d->cfg->default_team) == 0;
-			for (char **q = d->cfg->queue_teams; !configured && *q; q += 2)
-				configured = g_ascii_strcasecmp(q[1], c->arg) == 0;
-			if (!exists && !configured)
-				g_string_append_printf(errors, "#escalate: there is no team '%s'\n", c->arg);
-		}
-	}
-	return DM_OK;
-}
-
-/* An agent's #topic is a correction the model learns from: the
- * ticket's first message becomes a training document of that topic. */
-static enum dm_status
-learn_topic(struct dm_db *db, const struct dm_topics *topics, gint64 ticket, const char *topic)
-{
-	if (dm_topics_index(topics, topic) < 0)
-		return DM_OK; /* "triage" is not a class */
-	g_autofree char *subject = NULL, *text = NULL, *lang = NULL;
-	enum dm_status st = dm_store_first_text(db, ticket, &subject, &text, &lang);
-	if (st == DM_NOTFOUND)
-		return DM_OK;
-	if (st != DM_OK)
-		return st;
-	g_autoptr(DmFeatures) f = dm_features_extract(subject, text, *lang ? lang : NULL,
-						      dm_topics_subject_weight(topics));
-	return dm_model_add_document(db, "topic", topic, f);
-}
-
-/* Apply valid commands to TICKET, each change an event by AGENT. */
-static enum dm_status
-apply_commands(struct dm_db *db, const struct dm_topics *topics, struct dm_commands *cmds, gint64 ticket,
-	       gint64 row, const struct dm_agent *agent)
-{
-	enum dm_status st = DM_OK;
-	for (guint i = 0; i < cmds->list->len && st == DM_OK; i++) {
-		const struct dm_command *c = cmds->list->pdata[i];
-		switch (c->kind) {
-		case DM_CMD_STATUS:
-			st = dm_store_set_field(db, ticket, row, agent->address, "status", c->arg, NULL);
-			break;
-		case DM_CMD_PRIORITY:
-			st = dm_store_set_field(db, ticket, row, agent->address, "priority", c->arg, NULL);
-			break;
-		case DM_CMD_TOPIC:
-			st = dm_store_set_field(db, ticket, row, agent->address, "topic", c->arg, NULL);
-			if (st == DM_OK)
-				st = learn_topic(db, topics, ticket, c->arg);
-			break;
-		case DM_CMD_ESCALATE: {
-			gint64 team;
-			st = dm_team_ensure(db, c->arg, &team);
-			if (st == DM_OK)
-				st = dm_store_set_field(db, ticket, row, agent->address, "team", c->arg, NULL);
-			break;
-		}
-		case DM_CMD_ASSIGN: {
-			g_autoptr(DmAgent) a = NULL;
-			const char *who = strcmp(c->arg, "me") == 0 ? agent->address : c->arg;
-			st = dm_agent_find(db, who, 0, &a);
-			if (st == DM_OK && a) {
-				char id[24];
-				g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, a->id);
-				st = dm_store_set_field(db, ticket, row, agent->address, "assign", id, a->address);
-			}
-			break;
-		}
-		case DM_CMD_NOTE:
-		case DM_CMD_REQUESTER:
-			break;
-		}
-	}
-	return st;
-}
 
 /* The first match of KIND in CMDS, or NULL. */
 static const struct dm_command *
@@ -179,15 +83,28 @@ dm_deliver_read_agent_mail(struct delivery *d)
 	}
 }
 
+/* The changes the agent's commands make, checked and applied as
+ * `ticket set` does: the same rules, the same events; a topic set by an
+ * agent teaches the topic model. */
+static void
+change_ctx(struct delivery *d, struct dm_change_ctx *ctx)
+{
+	*ctx = (struct dm_change_ctx) { .cfg = d->cfg, .topics = d->desk->topics, .origin = DM_CHANGE_BY_COMMAND,
+					.actor = d->plan.agent->address, .self = d->plan.agent->address,
+					.message_row = d->message_row, .learn_topic = TRUE };
+}
+
 /* Every error in the agent's commands, one per line ("" when none):
  * parse errors, unknown targets, and #requester on an existing ticket. */
 static enum dm_status
-command_errors(struct dm_db *db, struct delivery *d, GString *errors)
+command_errors(struct dm_db *db, struct delivery *d, GPtrArray *changes, GString *errors)
 {
 	struct dm_commands *cmds = d->cmds;
+	struct dm_change_ctx ctx;
+	change_ctx(d, &ctx);
 	if (cmds->errors)
 		g_string_append_printf(errors, "%s\n", cmds->errors);
-	enum dm_status st = check_targets(db, d, cmds, errors);
+	enum dm_status st = dm_ticket_change_check(db, &ctx, changes, errors);
 	if (st != DM_OK)
 		return st;
 	if (find_command(cmds, DM_CMD_REQUESTER))
@@ -226,10 +143,11 @@ act_on_ticket(struct dm_db *db, struct delivery *d)
 				   .outbox_ids = d->outbox_ids };
 	struct dm_ticket_facts f = { 0 };
 	g_autoptr(GString) errors = g_string_new("");
+	g_autoptr(GPtrArray) changes = dm_ticket_changes_from_commands(d->cmds);
 	enum dm_status st;
 
 	d->ticket = d->plan.match.ticket;
-	if ((st = command_errors(db, d, errors)) != DM_OK)
+	if ((st = command_errors(db, d, changes, errors)) != DM_OK)
 		return st;
 	gboolean note = d->cmds->note;
 	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id, .direction = "in",
@@ -248,7 +166,9 @@ act_on_ticket(struct dm_db *db, struct delivery *d)
 						     msg->message_id);
 		goto out;
 	}
-	if ((st = apply_commands(db, d->desk->topics, d->cmds, d->ticket, d->message_row, agent)) != DM_OK)
+	struct dm_change_ctx ctx;
+	change_ctx(d, &ctx);
+	if ((st = dm_ticket_change_apply(db, &ctx, d->ticket, changes)) != DM_OK)
 		goto out;
 	dm_ticket_facts_clear(&f);
 	if ((st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)

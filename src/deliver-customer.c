@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ack.h"
-#include "agent.h"
+#include "store-agent.h"
 #include "deliver-private.h"
 #include "hours.h"
 #include "log.h"

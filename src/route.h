@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "agent.h"
+#include "store-agent.h"
 #include "message.h"
 #include "thread.h"
 
