@@ -61,6 +61,7 @@ gboolean dm_cli_parse(const char *usage, const char *summary, GOptionEntry *entr
 		      char ***argv, gboolean *help);
 
 int dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_serve(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_db(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_export(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv);

@@ -70,6 +70,17 @@ static const struct key_spec keys[] = {
 	{ "agents", "default_team", KEY_STRING, OFF(default_team), "first-line", 0, 0, NULL },
 	{ "agents", "trusted_authserv_id", KEY_STRING, OFF(trusted_authserv_id), "", 0, 0, NULL },
 	{ "log", "target", KEY_CHOICE, OFF(log_target), "stderr", 0, 0, "stderr|syslog" },
+	{ "server", "listen", KEY_STRING, OFF(server.listen), "unix:" RUNSTATEDIR "/deskmail/lmtp", 0, 0, NULL },
+	{ "server", "socket_mode", KEY_STRING, OFF(server.socket_mode), "0660", 0, 0, NULL },
+	{ "server", "allowed_users", KEY_LIST, OFF(server.allowed_users), "", 0, 0, NULL },
+	{ "server", "workers", KEY_INT, OFF(server.workers), "4", 1, 256, NULL },
+	{ "server", "max_deliveries", KEY_INT, OFF(server.max_deliveries), "10000", 1, 100000000, NULL },
+	{ "server", "max_rss", KEY_SIZE, OFF(server.max_rss), "256M", 16 * 1024 * 1024, G_GINT64_CONSTANT(1) << 40, NULL },
+	{ "server", "idle_timeout", KEY_DURATION, OFF(server.idle_timeout), "5m", 1, 86400, NULL },
+	{ "server", "max_recipients", KEY_INT, OFF(server.max_recipients), "100", 1, 100000, NULL },
+	{ "server", "max_line", KEY_SIZE, OFF(server.max_line), "4K", 512, 1024 * 1024, NULL },
+	{ "server", "grace", KEY_DURATION, OFF(server.grace), "30s", 1, 3600, NULL },
+	{ "server", "tick_interval", KEY_DURATION, OFF(server.tick_interval), "1m", 1, 3600, NULL },
 };
 
 const char *

@@ -67,6 +67,21 @@ struct dm_config {
 
 	/* [log] */
 	char *log_target;      /* "stderr" or "syslog" */
+
+	/* [server]: `deskmail serve` */
+	struct {
+		char *listen;          /* unix:PATH or HOST:PORT (loopback) */
+		char *socket_mode;     /* octal mode of a socket file it creates */
+		char **allowed_users;  /* peers (SO_PEERCRED) allowed; empty: any */
+		int workers;           /* delivery processes = concurrent sessions */
+		int max_deliveries;    /* a worker is replaced after this many */
+		gsize max_rss;         /* ... or when its resident size passes this */
+		int idle_timeout;      /* seconds a session may wait for the client */
+		int max_recipients;    /* per transaction */
+		gsize max_line;        /* bytes of one command line */
+		int grace;             /* seconds to finish sessions on SIGTERM */
+		int tick_interval;     /* seconds between runs of the desk's clock */
+	} server;
 };
 
 /* The file to read: CLI_PATH if given, else $DESKMAIL_CONFIG, else

@@ -13,6 +13,8 @@
  * reported one call later. */
 #include "dm-autoconf.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include "db.h"
@@ -140,6 +142,41 @@ dm_db_free(struct dm_db *db)
 	if (db->pending)
 		g_ptr_array_unref(db->pending);
 	g_free(db);
+}
+
+enum dm_status
+dm_db_listen(struct dm_db *db, const char *channel)
+{
+	g_autofree char *sql = g_strdup_printf("LISTEN %s", channel);
+	return dm_db_query(db, sql, 0, NULL, NULL);
+}
+
+int
+dm_db_wait_notify(struct dm_db *db, int timeout_ms)
+{
+	int notified = 0;
+	for (int round = 0; round < 2; round++) {
+		if (!PQconsumeInput(db->conn)) {
+			set_error(db, PQerrorMessage(db->conn), NULL);
+			return -1;
+		}
+		PGnotify *n;
+		while ((n = PQnotifies(db->conn)) != NULL) {
+			notified = 1;
+			PQfreemem(n);
+		}
+		if (notified || round == 1)
+			break;
+		struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+		if (pfd.fd < 0)
+			return -1;
+		int rc = poll(&pfd, 1, timeout_ms);
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc <= 0)
+			return 0;
+	}
+	return notified;
 }
 
 void

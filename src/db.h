@@ -28,6 +28,14 @@ enum dm_status dm_db_connect(const char *conninfo, const char *dbname_override,
 void dm_db_free(struct dm_db *db);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmDb, dm_db_free)
 
+/* LISTEN on CHANNEL (an identifier of ours, never input). */
+enum dm_status dm_db_listen(struct dm_db *db, const char *channel);
+
+/* Wait up to TIMEOUT_MS for a notification on a channel DB listens on:
+ * 1 when one came (all pending ones are consumed), 0 on timeout, -1 when
+ * the connection is broken. */
+int dm_db_wait_notify(struct dm_db *db, int timeout_ms);
+
 /* From now on every transaction's statement_timeout is cut to what is
  * left until DEADLINE (g_get_monotonic_time(); 0 = no deadline), and
  * dm_db_begin fails with DM_TEMPFAIL once it has passed. */

@@ -30,6 +30,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "deliver", dm_cmd_deliver, DM_CLI_OWN_SETUP, "store one message from standard input (run by the MTA)" },
+	{ "serve", dm_cmd_serve, DM_CLI_OWN_SETUP, "the resident LMTP delivery service (run by systemd)" },
 	{ "db", dm_cmd_db, NEEDS_CONFIG_DB, "init | migrate | status: create and upgrade the database" },
 	{ "export", dm_cmd_export, NEEDS_CONFIG_DB, "print tickets as JSON Lines" },
 	{ "outbox", dm_cmd_outbox, NEEDS_CONFIG_DB, "list | flush: mail waiting to be sent" },

@@ -9,6 +9,7 @@
 
 #include "store-outbox.h"
 
+static const char SQL_NOTIFY[] = "NOTIFY " DM_OUTBOX_CHANNEL;
 static const char SQL_QUEUE[] =
 	"INSERT INTO outbox (ticket_id, message_id, kind, envelope_from, recipients, body) "
 	"VALUES ($1, $2, $3, $4, $5::text[], $6) RETURNING id";
@@ -46,9 +47,12 @@ dm_store_outbox_insert(struct dm_db *db, gint64 ticket, gint64 message_row, cons
 	int fmts[] = { 0, 0, 0, 0, 0, 1 };
 	g_autoptr(PGresult) res = NULL;
 	enum dm_status st = dm_db_query_bin(db, SQL_QUEUE, 6, p, lens, fmts, &res);
-	if (st == DM_OK)
-		*id = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	return st;
+	if (st != DM_OK)
+		return st;
+	*id = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	/* The service's sender wakes at COMMIT (one notice per transaction,
+	 * however many rows); on a host without it nobody listens. */
+	return dm_db_write(db, SQL_NOTIFY, 0, NULL);
 }
 
 /* Parse a text[] value as returned in text format: {a,"b c"}. */

@@ -8,6 +8,9 @@
 
 #include "db.h"
 
+/* The channel an insert notifies, for the service's outbox sender. */
+#define DM_OUTBOX_CHANNEL "deskmail_outbox"
+
 /* Insert one row; RECIPIENTS holds char* addresses, DATA the raw mail,
  * MESSAGE_ROW 0 for none.  *ID is set on DM_OK. */
 enum dm_status dm_store_outbox_insert(struct dm_db *db, gint64 ticket, gint64 message_row,

@@ -1,0 +1,71 @@
+/* serve-sender.c - the sender of `deskmail serve`: hands the queued
+ * acknowledgements, notifications and relayed answers to the MTA off the
+ * reply path, and runs the desk's clock.
+ *
+ * It listens for the NOTIFY every delivery that queues mail sends at
+ * COMMIT, so mail leaves within moments; every tick_interval it also
+ * retries what is due after a backoff.  Rows are claimed FOR UPDATE SKIP
+ * LOCKED (dm_outbox_flush), so several services, or a `deskmail outbox
+ * flush` beside them, send every row once. */
+#include "dm-autoconf.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "outbox.h"
+#include "serve.h"
+#include "store-outbox.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void) sig;
+	stopping = 1;
+}
+
+/* Send what is due; FALSE when the connection is lost. */
+static gboolean
+send_due(struct dm_db *db, const struct dm_config *cfg)
+{
+	int sent = 0, failed = 0;
+	if (dm_outbox_flush(db, cfg, 0, &sent, &failed) != DM_OK) {
+		dm_log_warn("serve: outbox: %s", dm_db_error(db));
+		return dm_db_usable(db);
+	}
+	if (sent || failed)
+		dm_log_info("serve: outbox sent=%d failed=%d", sent, failed);
+	return TRUE;
+}
+
+void
+dm_serve_sender_main(struct dm_desk *desk)
+{
+	const struct dm_config *cfg = desk->cfg;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct dm_db *db = NULL;
+	while (!stopping) {
+		if (db == NULL) {
+			if (dm_db_connect(cfg->conninfo, NULL, cfg->connect_timeout, cfg->statement_timeout,
+					  cfg->lock_timeout, &db) != DM_OK ||
+			    dm_db_listen(db, DM_OUTBOX_CHANNEL) != DM_OK) {
+				g_clear_pointer(&db, dm_db_free);
+				sleep(2);
+				continue;
+			}
+		}
+		if (!send_due(db, cfg) ||
+		    dm_db_wait_notify(db, cfg->server.tick_interval * 1000) < 0)
+			g_clear_pointer(&db, dm_db_free);
+	}
+	dm_db_free(db);
+	_exit(0);
+}
