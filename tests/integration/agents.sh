@@ -9,6 +9,7 @@ default_team = first-line"
 DM_OUTGOING_EXTRA="retry_delay = 1s" dm_setup
 dm_write_config
 printf '%s\n' "$EXTRA_AGENTS" >>"$DESKMAIL_CONFIG"
+dm_config_changed
 
 "$DESKMAIL" agent add mojca@desk.example.org --name "Mojca Zupan" --team it-support >/dev/null
 is "$?" 0 "agent add"

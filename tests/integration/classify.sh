@@ -100,6 +100,7 @@ Content-Type: text/plain
 Zorbulator je naprava v stavbi.
 MAIL
 printf '[agents]\ntrusted_authserv_id = localhost\n' >>"$DESKMAIL_CONFIG"
+dm_config_changed
 dm_deliver "$T/fix.eml"
 is "$(pg_sql "SELECT topic FROM tickets WHERE id = $T5")" facilities "#topic corrects the ticket"
 nf=$(per_topic facilities)
