@@ -4,8 +4,10 @@
  * Even a usage or configuration error exits 75 here: a broken deployment
  * must defer mail, never bounce it.  The deadline (below the MTA's
  * command time limit, which bounces) is an alarm over reading and the
- * delivery; handing the acknowledgement to sendmail comes after it, once
- * the MTA's answer is decided. */
+ * delivery (75 when it strikes); the hand-over of the acknowledgement to
+ * sendmail gets what is left of it, and when that runs out the process
+ * exits 0: the mail is committed, and what is not handed over stays in
+ * the outbox for the service or `outbox flush`. */
 #include "dm-autoconf.h"
 
 #include <signal.h>
@@ -31,14 +33,19 @@ deadline_reached(int sig)
 	_exit(EX_TEMPFAIL);
 }
 
+/* After COMMIT the answer is 0 whatever sendmail does: a hanging
+ * sendmail must not run into the MTA's time limit (which bounces). */
 static void
-start_deadline(int seconds)
+hand_over_too_long(int sig)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = deadline_reached;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	(void) sig;
+	_exit(EX_OK);
+}
+
+static void
+start_deadline(int seconds, void (*handler)(int))
+{
+	signal(SIGALRM, handler);
 	alarm((unsigned) seconds);
 }
 
@@ -58,20 +65,14 @@ hand_over(struct dm_db *db, const struct dm_config *cfg, GArray *ids)
 	return sent;
 }
 
+/* Success (stored, a duplicate, dropped by a rule) is 0; only what can
+ * never be stored is 65; everything else 75. */
 static int
 exit_status(enum dm_outcome outcome)
 {
-	switch (outcome) {
-	case DM_OUTCOME_STORED:
-	case DM_OUTCOME_DUPLICATE:
-	case DM_OUTCOME_DROPPED:
-		return EX_OK;
-	case DM_OUTCOME_REJECTED:
+	if (outcome == DM_OUTCOME_REJECTED)
 		return EX_DATAERR;
-	case DM_OUTCOME_TEMPFAIL:
-		break;
-	}
-	return EX_TEMPFAIL;
+	return outcome == DM_OUTCOME_TEMPFAIL ? EX_TEMPFAIL : EX_OK;
 }
 
 static int
@@ -84,7 +85,7 @@ deliver(const struct dm_desk *desk, const struct dm_envelope *env)
 	g_autoptr(GBytes) raw = NULL;
 
 	dm_delivery_result_init(&r);
-	start_deadline(cfg->deadline);
+	start_deadline(cfg->deadline, deadline_reached);
 	enum dm_status st = dm_deliver_read_input(STDIN_FILENO, cfg->limits.max_message_bytes, &raw);
 	if (st != DM_OK)
 		dm_delivery_result_input(desk, st, &r);
@@ -96,7 +97,13 @@ deliver(const struct dm_desk *desk, const struct dm_envelope *env)
 	if (status != EX_OK)
 		fprintf(stderr, "%s %s\n", r.code, r.text);
 	fflush(stderr);
+	/* What is left of the deadline (at least a second) for the hand-over;
+	 * what sendmail has not taken by then stays queued. */
+	gint64 left = (deadline - g_get_monotonic_time()) / G_USEC_PER_SEC;
+	if (status == EX_OK && r.outbox_ids->len)
+		start_deadline((int) MAX(left, 1), hand_over_too_long);
 	dm_delivery_result_log(&r, hand_over(db, cfg, r.outbox_ids));
+	alarm(0);
 	dm_delivery_result_clear(&r);
 	return status;
 }

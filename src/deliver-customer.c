@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ack.h"
+#include "compose.h"
 #include "store-agent.h"
 #include "deliver-private.h"
 #include "hours.h"
@@ -29,8 +30,10 @@ add_cc_participants(struct dm_db *db, struct delivery *d)
 	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
 		for (guint i = 0; i < lists[l]->len && i < 50; i++) {
 			struct dm_address *a = lists[l]->pdata[i];
-			if (a->addr[0] == '\0' || strchr(a->addr, '@') == NULL ||
-			    dm_screen_is_own_address(&sc, a->addr) || strcmp(a->addr, d->msg->from.addr) == 0)
+			/* An address we could never write to (one sendmail might read
+			 * as an option, say) would block every answer on the ticket. */
+			if (!dm_compose_address_ok(a->addr) || dm_screen_is_own_address(&sc, a->addr) ||
+			    strcmp(a->addr, d->msg->from.addr) == 0)
 				continue;
 			gint64 contact;
 			enum dm_status st = dm_store_contact(db, a->addr, a->name, NULL, &contact, NULL);

@@ -28,7 +28,7 @@ struct delivery {
 	char *bad_key;
 	gint64 tag_ticket;
 	const char *language;   /* detected from the text, or NULL */
-	struct dm_commands *cmds; /* an agent's commands (parsed for every mail: pure) */
+	struct dm_commands *cmds; /* an agent's commands (parsed when the facts name an agent) */
 	char *agent_text;       /* an agent's own words: commands, quotes, signature removed */
 	/* A customer's mail an agent forwarded to the desk (all NULL when none). */
 	char *fwd_from, *fwd_name, *fwd_subject, *fwd_body;

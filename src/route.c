@@ -212,24 +212,33 @@ dm_route_thread(const struct dm_thread_query *q, const struct dm_route_facts *f,
 	list_links(q, list, c, proven, out);
 }
 
+/* Is the From address's active agent vouched for: authenticated by the
+ * site's MTA, or carrying that agent's own reply key? */
+static gboolean
+from_agent_vouched(const struct dm_route_input *in, const struct dm_route_facts *f)
+{
+	return f->from_agent && f->from_agent->active &&
+	       (in->from_authenticated || (in->key_agent > 0 && in->key_agent == f->from_agent->id));
+}
+
 /* The agent behind the mail: a valid per-agent reply key, or the From
  * address's agent when the site's MTA authenticated it.  *SPOOFED when
- * From is an active agent's address without either.  An out-of-office
- * reply to a notification carries the agent's key, but a machine wrote
- * it: automatic mail is never an agent's. */
+ * From is an active agent's address without either, automatic or not.
+ * An out-of-office reply to a notification carries the agent's key, but
+ * a machine wrote it: automatic mail is never an agent's. */
 static const struct dm_agent *
 identify_agent(const struct dm_route_input *in, const struct dm_route_facts *f, gboolean *spoofed)
 {
-	*spoofed = FALSE;
+	gboolean from_agent = in->msg->from.addr[0] && f->from_agent && f->from_agent->active;
+	*spoofed = from_agent && !from_agent_vouched(in, f);
 	if (in->automatic)
 		return NULL;
-	if (in->key_agent > 0 && f->key_agent && f->key_agent->active)
+	if (in->key_agent > 0 && f->key_agent && f->key_agent->active) {
+		*spoofed = FALSE;
 		return f->key_agent;
-	if (in->msg->from.addr[0] == '\0' || f->from_agent == NULL || !f->from_agent->active)
-		return NULL;
-	if (in->from_authenticated)
+	}
+	if (from_agent && in->from_authenticated)
 		return f->from_agent;
-	*spoofed = TRUE;
 	return NULL;
 }
 
@@ -290,9 +299,8 @@ dm_route_decide(const struct dm_route_input *in, const struct dm_route_facts *f,
 		return;
 	}
 	/* A forged agent From gets no agent's trust: not even a key's. */
-	gboolean from_agent = f->from_agent && f->from_agent->active;
 	struct dm_thread_query q = { .msg = in->msg, .key_ticket = in->key_agent ? 0 : in->key_ticket,
-				     .tag_ticket = in->tag_ticket, .sender_trusted = from_agent && !plan->spoofed,
+				     .tag_ticket = in->tag_ticket, .sender_trusted = from_agent_vouched(in, f),
 				     .sender_known = !plan->spoofed && in->msg->from.addr[0] != '\0',
 				     .automatic = in->automatic, .reopen_days = in->reopen_days };
 	dm_route_thread(&q, f, &plan->match);

@@ -9,7 +9,7 @@ enum dm_status {
 	DM_REJECT,    /* the input can never be stored: exit 65 */
 	DM_CONFIG,    /* the configuration is wrong: 78 (75 from deliver) */
 	DM_USAGE,     /* the command line is wrong: 64 */
-	DM_NOTFOUND,  /* the thing asked for does not exist: 1 / 69 */
+	DM_NOTFOUND,  /* the thing asked for does not exist: 66 (EX_NOUSER) */
 	DM_INTERNAL   /* a bug of ours: 70 (75 from deliver) */
 };
 

@@ -1,7 +1,7 @@
 /* thread.c - subject tags, prefix stripping and reply keys.
  *
- * Pure functions: the rules that need stored messages (references, late
- * parents, who may join) live in store.c. */
+ * Pure functions: the rules over stored messages (references, late
+ * parents, who may join) are in route.c, the facts they need in store.c. */
 #include "dm-autoconf.h"
 
 #include <stdlib.h>

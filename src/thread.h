@@ -1,6 +1,5 @@
 /* thread.h - the pure half of threading: subject tags, reply/forward
- * prefixes and signed reply keys.  The lookups that need the database are
- * in store.c. */
+ * prefixes and signed reply keys.  The threading rules are in route.c. */
 #ifndef DM_THREAD_H
 #define DM_THREAD_H
 
