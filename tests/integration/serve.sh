@@ -558,7 +558,23 @@ else
 	like "$R" '^220 ' "allowed_users without the service's own user: it is let through"
 	is "$(tail -n +"$((mark + 1))" "$T/serve.log" | grep -c 'refused a session')" 0 "... no refusal logged"
 fi
+# SIGTERM ends a session that waits for its client at once, with 421.
+python3 "$LMTP_TALK" -t 20 "$SOCK" >"$T/z.out" <<<$'expect 1\nsend LHLO zadnji\nexpect 1\ndrain' &
+Z=$!
+wait_until 5 grep -q '^250 ' "$T/z.out"
+t0=$(date +%s%N)
 serve_stop
-is "$SERVE_RC" 0 "the service stops: exit 0"
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait "$Z"
+is "$SERVE_RC" 0 "SIGTERM with a session waiting for its client: exit 0"
+ok "$([ "$ms" -le 3000 ]; echo $?)" "... at once, not after idle_timeout or grace ($ms ms)"
+like "$(tail -2 "$T/z.out" | head -1)" '^421 4\.3\.2 ' "... the session ends with 421 4.3.2"
+is "$(tail -1 "$T/z.out")" "[closed]" "... and is closed"
+
+# The log: no process died but those the test killed, no sanitizer
+# report, no GLib warning.
+is "$(grep -c 'killed by signal' "$T/serve.log")" 2 "the log: only the two workers the test killed died by a signal"
+is "$(grep -E -c 'AddressSanitizer|runtime error|CRITICAL|WARNING|assertion' "$T/serve.log")" 0 \
+	"... no sanitizer report, critical or assertion"
 
 tap_done
