@@ -185,11 +185,30 @@ dm_db_set_deadline(struct dm_db *db, gint64 deadline)
 	db->deadline = deadline;
 }
 
+/* An idle connection has nothing to read unless the server went away
+ * (pg_terminate_backend, a restart: a FATAL message, then EOF) or sent a
+ * notice or notification.  Read what is there, without waiting: libpq
+ * sees the EOF only on a read after the message, and then marks the
+ * connection bad, so a resident process replaces it before its next
+ * transaction instead of failing that delivery.  Notifications stay in
+ * libpq's buffer for PQnotifies; a few rounds bound the work. */
+static void
+notice_server_gone(PGconn *conn)
+{
+	for (int i = 0; i < 4 && PQstatus(conn) == CONNECTION_OK; i++) {
+		struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
+		if (p.fd < 0 || poll(&p, 1, 0) <= 0 || !PQconsumeInput(conn))
+			return;
+	}
+}
+
 gboolean
 dm_db_usable(struct dm_db *db)
 {
-	return db && db->conn && PQstatus(db->conn) == CONNECTION_OK && !db->in_transaction &&
-	       PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	if (db == NULL || db->conn == NULL || db->in_transaction)
+		return FALSE;
+	notice_server_gone(db->conn);
+	return PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 }
 
 const char *

@@ -42,7 +42,8 @@ int dm_db_wait_notify(struct dm_db *db, int timeout_ms);
 void dm_db_set_deadline(struct dm_db *db, gint64 deadline);
 
 /* TRUE when DB is connected and idle: a resident service reuses such a
- * connection and replaces any other. */
+ * connection and replaces any other.  A server that closed the
+ * connection while it was idle is noticed here, without waiting. */
 gboolean dm_db_usable(struct dm_db *db);
 
 /* The last error as one line ("" when none).  Borrowed, valid until the

@@ -34,6 +34,13 @@ struct worker {
 
 static volatile sig_atomic_t stopping;
 
+/* The signal mask with SIGTERM unblocked.  SIGTERM stays blocked
+ * everywhere else, and only the wait for the client lets it in
+ * (ppoll), so a SIGTERM that comes between the check of STOPPING and
+ * the wait cannot be lost: it ends that wait at once, instead of the
+ * session waiting out idle_timeout while the master's grace runs. */
+static sigset_t wait_mask;
+
 static void
 on_term(int sig)
 {
@@ -125,7 +132,8 @@ static gboolean
 read_input(DmLmtpSession *s, int fd, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long) (timeout_ms % 1000) * 1000000 };
+	int rc = ppoll(&p, 1, &ts, &wait_mask);
 	if (rc < 0)
 		return errno == EINTR;
 	if (rc == 0) {
@@ -216,6 +224,11 @@ dm_serve_worker_main(struct dm_desk *desk, int ctl)
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &wait_mask);
+	sigdelset(&wait_mask, SIGTERM);
 	struct worker w = { .desk = desk };
 	w.own = (struct dm_screen_config) { .own_addresses = (const char *const *) desk->cfg->own_addresses,
 					    .reply_separator = dm_config_separator(desk->cfg) };
