@@ -383,3 +383,40 @@ pf_wait_mail() {
 	done
 	return 1
 }
+
+# pf_add_lmtp_services SOCKET: add the services of
+# etc/postfix/master.cf.deskmail that reach `deskmail serve` on SOCKET:
+#   deskmail-lmtp    lmtp(8), chroot n, runs as the mail_owner postfix;
+#                    route to it with pf_route "deskmail-lmtp:unix:SOCKET"
+#   deskmail-client  pipe(8) running deskmail-deliver --socket SOCKET as
+#                    $PF_USER, without the fallback (so a delivery that
+#                    succeeds went through the service); pf_route deskmail-client:
+# and the main.cf limits of main.cf.deskmail.  pf_start must have run.
+pf_add_lmtp_services() {
+	cp "${DESKMAIL_DELIVER:-$TOP_BUILDDIR/deskmail-deliver}" "$T/pf-share/deskmail-deliver"
+	chmod 755 "$T/pf-share/deskmail-deliver"
+	cat >>"$PF_DIR/master.cf" <<EOS
+deskmail-lmtp unix  -       -      n      -      4       lmtp
+  -o lmtp_connection_cache_on_demand=no
+  -o lmtp_data_done_timeout=600s
+deskmail-client unix -      n      n      -      4       pipe
+  flags=Rq user=$PF_USER null_sender=
+  argv=$T/pf-share/deskmail-deliver --no-fallback --timeout 570 --socket $1 --recipient \${original_recipient} --sender \${sender}
+EOS
+	cat >>"$PF_DIR/main.cf" <<EOS
+deskmail-lmtp_destination_concurrency_limit = 4
+deskmail-lmtp_destination_recipient_limit = 1
+deskmail-client_destination_recipient_limit = 1
+deskmail-client_time_limit = 600s
+EOS
+}
+
+# pf_route NEXTHOP: send support@example.org (and support+KEY@) to the
+# transport NEXTHOP ("deskmail:", "deskmail-lmtp:unix:PATH", ...) and
+# reload the instance.
+pf_route() {
+	pf_postconf -e "transport_maps = inline:{ support@example.org=$1 }"
+	/usr/sbin/postfix -c "$PF_DIR" reload >/dev/null 2>&1
+	# qmgr and trivial-rewrite restart with the new table.
+	sleep 1
+}

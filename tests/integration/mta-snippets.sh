@@ -18,6 +18,10 @@
 # deskmail).  Dovecot: sievec and sieve-test, with a private dovecot.conf.
 # procmail and maildrop run the rcfile/filter on a message.
 #
+# The LMTP variants talk to tests/lmtp-recorder in place of deskmail serve
+# (no database here); deskmail-deliver is the one just built.  systemd:
+# systemd-analyze verify reads the units.
+#
 # A missing program fails the test under CI (scripts/install-deps installs
 # them all) and is skipped otherwise; so are the parts that need root.
 # DM_KEEP_TMP=1 keeps the temp dir; DM_DEB_CACHE names another .deb cache.
@@ -34,7 +38,9 @@ MSG=$T/message.eml
 cp "$TOP_SRCDIR/examples/01-sl-printer.eml" "$MSG"
 chmod 644 "$MSG"
 PFX_RUNNING=
+REC_PID=
 cleanup() {
+	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null
 	if [ -n "$PFX_RUNNING" ]; then
 		postfix -c "$PFX_RUNNING" stop >/dev/null 2>&1 || postfix -c "$PFX_RUNNING" abort >/dev/null 2>&1
 	fi
@@ -123,7 +129,8 @@ seconds() {
 }
 DEADLINE=$(sed -n 's/^deadline *= *\([0-9]*\).*/\1/p' "$ETC/deskmail.conf")
 MAXSIZE=$(sed -n 's/^max_message_size *= *\([0-9]*\)M$/\1/p' "$ETC/deskmail.conf")
-[ -n "$DEADLINE" ] && [ -n "$MAXSIZE" ] || bail "no deadline or max_message_size in etc/deskmail.conf"
+WORKERS=$(sed -n 's/^#workers *= *\([0-9]*\)$/\1/p' "$ETC/deskmail.conf")
+[ -n "$DEADLINE" ] && [ -n "$MAXSIZE" ] && [ -n "$WORKERS" ] || bail "no deadline, max_message_size or #workers in etc/deskmail.conf"
 
 # ---- Postfix ----------------------------------------------------------------
 if need postconf postfix; then
@@ -151,12 +158,35 @@ if need postconf postfix; then
 	[ "$(seconds "$LIMIT")" -gt "$DEADLINE" ]
 	ok $? "postfix: deskmail_time_limit ($LIMIT) exceeds deskmail's deadline (${DEADLINE}s)"
 
+	SVC=$(postconf -c "$P" -M deskmail-lmtp/unix 2>&1)
+	like "$SVC" '^deskmail-lmtp +unix +- +- +n +- +'"$WORKERS"' +lmtp ' "postfix: master.cf has the deskmail-lmtp service (runs as postfix, chroot n, maxproc = [server] workers $WORKERS)"
+	is "$(postconf -c "$P" -P deskmail-lmtp/unix/lmtp_connection_cache_on_demand 2>&1)" \
+		"deskmail-lmtp/unix/lmtp_connection_cache_on_demand = no" "postfix: deskmail-lmtp quits after each delivery (no cached idle session)"
+	LIMIT=$(postconf -c "$P" -P deskmail-lmtp/unix/lmtp_data_done_timeout 2>&1 | sed 's/.* = //')
+	[ "$(seconds "$LIMIT")" -gt "$DEADLINE" ]
+	ok $? "postfix: deskmail-lmtp's lmtp_data_done_timeout ($LIMIT) exceeds deskmail's deadline (${DEADLINE}s)"
+	like "$OUTP" "^deskmail-lmtp_destination_concurrency_limit = $WORKERS\$" "postfix: deskmail-lmtp concurrency = [server] workers ($WORKERS)"
+	like "$OUTP" '^deskmail-lmtp_destination_recipient_limit = 1$' "postfix: one recipient per LMTP transaction"
 	SVC=$(postconf -c "$P" -M deskmail/unix 2>&1)
-	like "$SVC" '^deskmail +unix +- +n +n +- +10 +pipe ' "postfix: master.cf has the deskmail pipe service (unpriv n, chroot n)"
+	like "$SVC" '^deskmail +unix +- +n +n +- +'"$WORKERS"' +pipe ' "postfix: master.cf has the deskmail pipe service (unpriv n, chroot n, maxproc $WORKERS)"
 	CMD=$(postconf -c "$P" -F deskmail/unix/command 2>&1)
 	like "$CMD" '^deskmail/unix/command = pipe flags=DRXq user=deskmail null_sender= ' "postfix: pipe flags=DRXq user=deskmail null_sender="
-	like "$CMD" ' argv=/usr/bin/deskmail deliver --recipient \$\{original_recipient\} --sender \$\{sender\}$' "postfix: argv passes \${original_recipient} and \${sender}"
+	like "$CMD" ' argv=/usr/bin/deskmail-deliver --timeout [0-9]+ --recipient \$\{original_recipient\} --sender \$\{sender\}$' "postfix: deskmail runs deskmail-deliver with \${original_recipient} and \${sender}"
 	like "$CMD" " size=$((MAXSIZE * 1024 * 1024)) " "postfix: size= is deskmail's max_message_size (${MAXSIZE}M)"
+	CTIMEOUT=$(sed -n 's/.* --timeout \([0-9]*\) .*/\1/p' <<<"$CMD")
+	LIMIT=$(postconf -c "$P" -h deskmail_time_limit)
+	[ -n "$CTIMEOUT" ] && [ "$CTIMEOUT" -lt "$(seconds "$LIMIT")" ] && [ "$CTIMEOUT" -gt "$DEADLINE" ]
+	ok $? "postfix: deskmail-deliver --timeout ($CTIMEOUT) is above the deadline and below deskmail_time_limit ($LIMIT)"
+	SVC=$(postconf -c "$P" -M deskmail-inproc/unix 2>&1)
+	like "$SVC" '^deskmail-inproc +unix +- +n +n +- +10 +pipe ' "postfix: master.cf has the deskmail-inproc pipe service"
+	CMD=$(postconf -c "$P" -F deskmail-inproc/unix/command 2>&1)
+	like "$CMD" '^deskmail-inproc/unix/command = pipe flags=DRXq user=deskmail null_sender= ' "postfix: deskmail-inproc: flags=DRXq user=deskmail null_sender="
+	like "$CMD" ' argv=/usr/bin/deskmail deliver --recipient \$\{original_recipient\} --sender \$\{sender\}$' "postfix: deskmail-inproc runs deskmail deliver"
+	like "$CMD" " size=$((MAXSIZE * 1024 * 1024)) " "postfix: deskmail-inproc: size= is max_message_size"
+	LIMIT=$(postconf -c "$P" -h deskmail-inproc_time_limit)
+	[ "$(seconds "$LIMIT")" -gt "$DEADLINE" ]
+	ok $? "postfix: deskmail-inproc_time_limit ($LIMIT) exceeds deskmail's deadline (${DEADLINE}s)"
+	like "$OUTP" '^deskmail-inproc_destination_recipient_limit = 1$' "postfix: one recipient per deskmail-inproc run"
 
 	# Without master.cf.deskmail, the same main.cf draws warnings: the
 	# check above would see a missing service.
@@ -168,7 +198,9 @@ if need postconf postfix; then
 
 	postmap -c "$P" "hash:$P/transport.deskmail"
 	is "$?" 0 "postfix: postmap builds transport.deskmail"
-	is "$(postmap -c "$P" -q support@example.org "hash:$P/transport.deskmail")" "deskmail:" "postfix: support@example.org -> deskmail:"
+	is "$(postmap -c "$P" -q support@example.org "hash:$P/transport.deskmail")" "deskmail-lmtp:unix:/run/deskmail/lmtp" \
+		"postfix: support@example.org -> deskmail-lmtp:unix:/run/deskmail/lmtp"
+	is "$(sed -n 's/^ListenStream=//p' "$ETC/systemd/deskmail.socket")" /run/deskmail/lmtp "postfix: ... the socket of deskmail.socket"
 	postalias -c "$P" "hash:$P/aliases.deskmail"
 	is "$?" 0 "postfix: postalias builds aliases.deskmail"
 	is "$(postalias -c "$P" -q support "hash:$P/aliases.deskmail")" '"|/usr/bin/deskmail deliver"' "postfix: alias support -> |/usr/bin/deskmail deliver"
@@ -193,8 +225,31 @@ if need postconf postfix; then
 		Q=$T/postfix-run
 		mkdir -p "$Q/spool" "$Q/data"
 		chown postfix "$Q/data"
+		# The LMTP service is lmtp-recorder (no database here) on $Q/lmtp;
+		# deskmail-deliver is the one just built, with the stub as its
+		# fallback `deskmail deliver`.
+		CLIENT=$T/bin/deskmail-deliver
+		cp "${DESKMAIL_DELIVER:-$TOP_BUILDDIR/deskmail-deliver}" "$CLIENT"
+		chmod 755 "$CLIENT"
+		REC=$T/rec
+		mkdir -p "$REC"
+		rec_start() {
+			rm -f "$Q/lmtp"
+			python3 "$TOP_SRCDIR/tests/lmtp-recorder" "$Q/lmtp" "$REC" &
+			REC_PID=$!
+			local i
+			for i in $(seq 50); do [ -S "$Q/lmtp" ] && return 0; sleep 0.1; done
+			return 1
+		}
+		rec_reset() { # rec_reset [REPLY]
+			rm -f "$REC"/*
+			[ -n "${1:-}" ] && echo "$1" >"$REC/reply"
+			return 0
+		}
 		# master.cf without the smtp listener; every service unchrooted.
-		sed -E '/^smtp[[:space:]]+inet/d' "$P/master.cf" | sed "s|/usr/bin/deskmail|$STUB|" >"$Q/master.cf"
+		sed -E '/^smtp[[:space:]]+inet/d' "$P/master.cf" |
+			sed -e "s|/usr/bin/deskmail-deliver|$CLIENT --socket $Q/lmtp --deskmail $STUB|" \
+				-e "s|/usr/bin/deskmail deliver|$STUB deliver|" >"$Q/master.cf"
 		{
 			echo "compatibility_level = 3.6"
 			echo "queue_directory = $Q/spool"
@@ -211,19 +266,24 @@ if need postconf postfix; then
 			sed "s|/etc/postfix/|$Q/|g" "$ETC/postfix/main.cf.deskmail"
 		} >"$Q/main.cf"
 		postconf -c "$Q" -F '*/*/chroot = n' >/dev/null
-		cp "$ETC/postfix/transport.deskmail" "$Q/"
+		# The shipped table (support@ -> LMTP), and two more addresses for
+		# the two pipe services.
+		{
+			sed "s|/run/deskmail/lmtp|$Q/lmtp|" "$ETC/postfix/transport.deskmail"
+			printf 'pipe@example.org\tdeskmail:\ninproc@example.org\tdeskmail-inproc:\n'
+		} >"$Q/transport.deskmail"
 		postmap -c "$Q" "hash:$Q/transport.deskmail"
 		: >"$Q/maillog"
 		pfx_seen=0
-		pfx_send() { # pfx_send SENDER RECIPIENT: send; PLOG = the pipe's log line (30 s at most)
+		pfx_send() { # pfx_send SENDER RECIPIENT: send; PLOG = the delivery's log line (30 s at most)
 			local i=0 n
 			sendmail -C "$Q" -f "$1" -i "$2" <"$MSG"
 			PLOG=
 			while [ $i -lt 150 ]; do
-				n=$(grep -c 'postfix/pipe.*relay=deskmail' "$Q/maillog")
+				n=$(grep -cE ' to=<.*status=(sent|deferred|bounced)' "$Q/maillog")
 				if [ "$n" -gt "$pfx_seen" ]; then
 					pfx_seen=$n
-					PLOG=$(grep 'postfix/pipe.*relay=deskmail' "$Q/maillog" | tail -1)
+					PLOG=$(grep -E ' to=<.*status=(sent|deferred|bounced)' "$Q/maillog" | tail -1)
 					return 0
 				fi
 				sleep 0.2
@@ -231,30 +291,84 @@ if need postconf postfix; then
 			done
 			return 1
 		}
+		rec_start
+		ok $? "postfix: lmtp-recorder listens in place of deskmail serve"
 		in_ns postfix -c "$Q" start >"$T/postfix-start.log" 2>&1
 		RC=$?
 		[ $RC = 0 ] && PFX_RUNNING=$Q
 		is "$RC" 0 "postfix: a private instance with the snippets starts"
-		stub_reset
+
+		# deskmail-lmtp: LMTP over the socket, as user postfix.
+		rec_reset
 		pfx_send alice@example.com support+t17-abc@example.org
-		like "$PLOG" 'to=<support\+t17-abc@example\.org>, relay=deskmail, .*status=sent' "postfix: support+KEY@example.org goes to the deskmail service (transport table, recipient_delimiter)"
-		is "$(stub_args)" "deliver --recipient support+t17-abc@example.org --sender alice@example.com" "postfix: deskmail gets \${original_recipient} with +KEY and \${sender}"
+		like "$PLOG" 'postfix/lmtp\[.* to=<support\+t17-abc@example\.org>, .*status=sent' "postfix: support+KEY@example.org goes to deskmail-lmtp (transport table, recipient_delimiter)"
+		is "$(cat "$REC/rcpts" 2>/dev/null)" support+t17-abc@example.org "postfix: LMTP RCPT TO is the full address with +KEY"
+		is "$(cat "$REC/sender" 2>/dev/null)" alice@example.com "postfix: LMTP MAIL FROM is the envelope sender"
+		is "$(cat "$REC/uid" 2>/dev/null)" "$(id -u postfix)" "postfix: the lmtp client connects as user postfix (deskmail.socket's SocketGroup=postfix)"
+		tail -c "$(wc -c <"$MSG")" "$REC/msg" 2>/dev/null | cmp -s - "$MSG"
+		ok $? "postfix: ... and the message arrives as given"
+		# The null sender from here on: no bounce is made for it.
+		rec_reset
+		pfx_send '' support@example.org
+		is "$(cat "$REC/sender" 2>/dev/null)" "" "postfix: the null sender is MAIL FROM:<>"
+		rec_reset "451 4.3.0 deskmail: test says later"
+		pfx_send '' support@example.org
+		like "$PLOG" 'dsn=4\.3\.0, status=deferred .*test says later' "postfix: LMTP 451 4.3.0 defers, with deskmail's text"
+		rec_reset "554 5.6.0 deskmail: test says no"
+		pfx_send '' support@example.org
+		like "$PLOG" 'dsn=5\.6\.0, status=bounced .*test says no' "postfix: LMTP 554 5.6.0 bounces, with deskmail's text"
+		rec_reset close
+		pfx_send '' support@example.org
+		like "$PLOG" 'status=deferred' "postfix: the connection lost after the message (a killed worker) defers"
+
+		# deskmail: the pipe through deskmail-deliver.
+		rec_reset
+		pfx_send alice@example.com pipe+t17-abc@example.org
+		like "$PLOG" 'to=<pipe\+t17-abc@example\.org>, relay=deskmail, .*status=sent' "postfix: pipe+KEY goes to the deskmail pipe service"
+		is "$(cat "$REC/rcpts" 2>/dev/null) $(cat "$REC/sender" 2>/dev/null)" "pipe+t17-abc@example.org alice@example.com" \
+			"postfix: deskmail-deliver passes \${original_recipient} with +KEY and \${sender} over LMTP"
+		is "$(cat "$REC/uid" 2>/dev/null)" "$(sed -n 's/^deskmail:[^:]*:\([0-9]*\):.*/\1/p' "$T/etc/passwd")" "postfix: ... as user deskmail"
+		is "$(head -2 "$REC/msg" 2>/dev/null | tr '\n' '|')" "Return-Path: <alice@example.com>|Delivered-To: pipe+t17-abc@example.org|" \
+			"postfix: flags R and D add Return-Path and Delivered-To"
+		tail -c "$(wc -c <"$MSG")" "$REC/msg" 2>/dev/null | cmp -s - "$MSG"
+		ok $? "postfix: ... and the message follows as given"
+		[ ! -e "$OUT/args" ]
+		ok $? "postfix: ... and the fallback did not run"
+		rec_reset "451 4.3.0 deskmail: test says later"
+		pfx_send '' pipe@example.org
+		like "$PLOG" 'relay=deskmail, .*dsn=4\.3\.0, status=deferred \(deskmail: test says later' "postfix: the service's 451 -> deskmail-deliver exits 75, Postfix defers"
+		rec_reset "554 5.6.0 deskmail: test says no"
+		pfx_send '' pipe@example.org
+		like "$PLOG" 'relay=deskmail, .*dsn=5\.6\.0, status=bounced \(deskmail: test says no' "postfix: the service's 554 -> exit 65, Postfix bounces with the text"
+		kill "$REC_PID" 2>/dev/null
+		wait "$REC_PID" 2>/dev/null
+		REC_PID=
+		rec_reset
+		stub_reset
+		pfx_send '' pipe@example.org
+		like "$PLOG" 'relay=deskmail, .*status=sent' "postfix: the service stopped: deskmail-deliver falls back, delivered"
+		is "$(stub_args)" "deliver --recipient pipe@example.org --sender " "postfix: ... by deskmail deliver with the same recipient and sender"
+
+		# deskmail-inproc: the pipe running `deskmail deliver` (the stub).
+		stub_reset
+		pfx_send alice@example.com inproc+t17-abc@example.org
+		like "$PLOG" 'to=<inproc\+t17-abc@example\.org>, relay=deskmail-inproc, .*status=sent' "postfix: inproc+KEY goes to the deskmail-inproc service"
+		is "$(stub_args)" "deliver --recipient inproc+t17-abc@example.org --sender alice@example.com" "postfix: deskmail gets \${original_recipient} with +KEY and \${sender}"
 		is "$(cat "$OUT/user" 2>/dev/null)" deskmail "postfix: ... as user deskmail"
-		is "$(head -2 "$OUT/msg" 2>/dev/null | tr '\n' '|')" "Return-Path: <alice@example.com>|Delivered-To: support+t17-abc@example.org|" "postfix: flags R and D add Return-Path and Delivered-To, no From_ line"
+		is "$(head -2 "$OUT/msg" 2>/dev/null | tr '\n' '|')" "Return-Path: <alice@example.com>|Delivered-To: inproc+t17-abc@example.org|" "postfix: flags R and D add Return-Path and Delivered-To, no From_ line"
 		tail -c "$(wc -c <"$MSG")" "$OUT/msg" 2>/dev/null | cmp -s - "$MSG"
 		ok $? "postfix: ... and the message follows as given"
-		# The null sender from here on: no bounce is made for it.
 		stub_reset
-		pfx_send '' support@example.org
-		is "$(stub_args)" "deliver --recipient support@example.org --sender " "postfix: the null sender gives --sender an empty argument (null_sender=)"
+		pfx_send '' inproc@example.org
+		is "$(stub_args)" "deliver --recipient inproc@example.org --sender " "postfix: the null sender gives --sender an empty argument (null_sender=)"
 		stub_reset 75
-		pfx_send '' support@example.org
+		pfx_send '' inproc@example.org
 		like "$PLOG" 'dsn=4\.3\.0, status=deferred' "postfix: exit 75 (and deskmail's 4.3.0 line) defers"
 		stub_reset 65
-		pfx_send '' support@example.org
+		pfx_send '' inproc@example.org
 		like "$PLOG" 'dsn=5\.6\.0, status=bounced \(deskmail: test says no' "postfix: exit 65 bounces; deskmail's 5.6.0 becomes the DSN code, its text the reason"
 		stub_reset kill
-		pfx_send '' support@example.org
+		pfx_send '' inproc@example.org
 		like "$PLOG" 'status=deferred' "postfix: deskmail killed by a signal defers"
 		if [ -n "$PFX_RUNNING" ]; then
 			postfix -c "$Q" stop >/dev/null 2>&1
@@ -301,7 +415,8 @@ else
 
 	exim() { in_ns "$EXIM" "$@"; } # Debian's exim, with the users Debian-exim and deskmail
 	X=$T/exim
-	mkdir -p "$X/log"
+	REC_X=$T/rec-exim
+	mkdir -p "$X/log" "$REC_X"
 	chown "$(grep '^Debian-exim:' "$T/etc/passwd" | cut -d: -f3)" "$X/log" # exim logs as Debian-exim
 	# A minimal configuration around the two parts of deskmail.conf, with
 	# the stub in place of /usr/bin/deskmail.
@@ -318,17 +433,31 @@ EOF
 		echo "begin transports"
 		sed -n '/^# ---- TRANSPORT/,$p' "$ETC/exim4/deskmail.conf"
 		printf 'begin retry\n*  *  F,2h,15m; G,16h,1h,1.5; F,4d,6h\n'
-	} | sed "s|/usr/bin/deskmail|$STUB|" >"$X/configure"
+	} | sed -e "s|/usr/bin/deskmail|$STUB|" -e "s|/run/deskmail/lmtp|$X/lmtp|" >"$X/configure"
+	# The pipe variant: the same file with the router's transport switched,
+	# as the comment says.
+	sed 's/^  transport = deskmail_lmtp$/  transport = deskmail_pipe/' "$X/configure" >"$X/configure.pipe"
 
 	OUTX=$(exim -C "$X/configure" -bV 2>&1); RC=$?
 	is "$RC" 0 "exim: exim4 -bV reads the configuration with deskmail.conf"
 	like "$OUTX" "^Configuration file is $X/configure" "exim: ... and says which file"
 	OUTX=$(exim -C "$X/configure" -bt support+t17-abc@example.org 2>&1)
-	like "$OUTX" 'router = deskmail, transport = deskmail_pipe' "exim: -bt support+KEY@example.org goes to deskmail_pipe"
+	like "$OUTX" 'router = deskmail, transport = deskmail_lmtp' "exim: -bt support+KEY@example.org goes to deskmail_lmtp"
 	OUTX=$(exim -C "$X/configure" -bt support@example.org 2>&1)
-	like "$OUTX" 'router = deskmail, transport = deskmail_pipe' "exim: -bt support@example.org goes to deskmail_pipe"
+	like "$OUTX" 'router = deskmail, transport = deskmail_lmtp' "exim: -bt support@example.org goes to deskmail_lmtp"
 	OUTX=$(exim -C "$X/configure" -bt someone@example.org 2>&1)
-	ok "$(printf '%s' "$OUTX" | grep -c deskmail_pipe)" "exim: -bt someone@example.org does not"
+	ok "$(printf '%s' "$OUTX" | grep -c deskmail_)" "exim: -bt someone@example.org does not"
+	OUTX=$(exim -C "$X/configure.pipe" -bt support+t17-abc@example.org 2>&1)
+	like "$OUTX" 'router = deskmail, transport = deskmail_pipe' "exim: with transport = deskmail_pipe, -bt support+KEY goes to deskmail_pipe"
+	OUTX=$(exim -C "$X/configure" -bP transport deskmail_lmtp 2>&1)
+	like "$OUTX" "^socket = $X/lmtp\$" "exim: deskmail_lmtp uses the socket"
+	like "$OUTX" '^batch_max = 1$' "exim: deskmail_lmtp: one address per delivery"
+	like "$OUTX" '^rcpt_include_affixes$' "exim: deskmail_lmtp: RCPT TO keeps the +KEY suffix"
+	like "$OUTX" '^user = deskmail$' "exim: deskmail_lmtp runs as deskmail"
+	like "$OUTX" "^message_size_limit = ${MAXSIZE}M$" "exim: deskmail_lmtp: message_size_limit is deskmail's max_message_size"
+	LIMIT=$(printf '%s\n' "$OUTX" | sed -n 's/^timeout = //p')
+	[ "$(seconds "$LIMIT")" -gt "$DEADLINE" ]
+	ok $? "exim: deskmail_lmtp timeout ($LIMIT) exceeds deskmail's deadline (${DEADLINE}s)"
 	OUTX=$(exim -C "$X/configure" -bP transport deskmail_pipe 2>&1)
 	like "$OUTX" '^temp_errors = 75:73:126:127$' "exim: temp_errors = 75:73:126:127"
 	like "$OUTX" '^user = deskmail$' "exim: the pipe runs as deskmail"
@@ -350,6 +479,38 @@ EOF
 		[ -n "$XID" ] && exim -C "$X/configure" -M "$XID"
 		XLOG=$(grep -F "$XID" "$X/log/mainlog" 2>/dev/null)
 	}
+	# deskmail_lmtp against lmtp-recorder in place of deskmail serve.
+	python3 "$TOP_SRCDIR/tests/lmtp-recorder" "$X/lmtp" "$REC_X" &
+	REC_PID=$!
+	for i in $(seq 50); do [ -S "$X/lmtp" ] && break; sleep 0.1; done
+	xrec_reset() { rm -f "$REC_X"/*; [ -n "${1:-}" ] && echo "$1" >"$REC_X/reply"; return 0; }
+	xrec_reset
+	exim_deliver alice@example.com support+t17-abc@example.org
+	like "$XLOG" "=> support\\+t17-abc <support\\+t17-abc@example.org> R=deskmail T=deskmail_lmtp C=\"250 " "exim: delivered through deskmail_lmtp"
+	is "$(cat "$REC_X/rcpts" 2>/dev/null) $(cat "$REC_X/sender" 2>/dev/null)" "support+t17-abc@example.org alice@example.com" \
+		"exim: LMTP RCPT TO is the full address with +KEY, MAIL FROM the sender"
+	is "$(cat "$REC_X/uid" 2>/dev/null)" "$(sed -n 's/^deskmail:[^:]*:\([0-9]*\):.*/\1/p' "$T/etc/passwd")" "exim: ... connecting as user deskmail"
+	tail -c "$(wc -c <"$MSG")" "$REC_X/msg" 2>/dev/null | cmp -s - "$MSG"
+	ok $? "exim: ... and the message ends as given"
+	xrec_reset "451 4.3.0 deskmail: test says later"
+	exim_deliver '<>' support@example.org
+	like "$XLOG" '== support@example.org R=deskmail T=deskmail_lmtp defer .*451 4\.3\.0 deskmail: test says later' "exim: LMTP 451 defers"
+	[ -f "$X/spool/input/$XID-H" ]
+	ok $? "exim: ... and the message stays queued"
+	xrec_reset "554 5.6.0 deskmail: test says no"
+	exim_deliver '<>' support@example.org
+	like "$XLOG" '\*\* support@example.org R=deskmail T=deskmail_lmtp: .*554 5\.6\.0 deskmail: test says no' "exim: LMTP 554 fails (bounces) with deskmail's text"
+	xrec_reset close
+	exim_deliver '<>' support@example.org
+	like "$XLOG" '== support@example.org R=deskmail T=deskmail_lmtp defer' "exim: the connection lost after the message (a killed worker) defers"
+	kill "$REC_PID" 2>/dev/null
+	wait "$REC_PID" 2>/dev/null
+	REC_PID=
+	exim_deliver '<>' support@example.org
+	like "$XLOG" '== support@example.org R=deskmail T=deskmail_lmtp defer' "exim: the service stopped (connection refused) defers"
+
+	# deskmail_pipe.
+	cp "$X/configure.pipe" "$X/configure"
 	stub_reset
 	exim_deliver alice@example.com support+t17-abc@example.org
 	like "$XLOG" "=> support <support\+t17-abc@example.org> R=deskmail T=deskmail_pipe" "exim: delivered through deskmail_pipe"
@@ -512,6 +673,27 @@ if need maildrop maildrop; then
 	is "$RC" 75 "maildrop: deskmail killed by a signal -> 75"
 	maildrop_run 0 "$T/bin/no-such-deskmail"
 	is "$RC" 75 "maildrop: a missing program -> 75"
+fi
+
+# ---- systemd ----------------------------------------------------------------
+if need systemd-analyze systemd; then
+	S=$T/systemd
+	mkdir -p "$S"
+	# verify wants the programs to exist: /bin/true stands in for deskmail.
+	for u in deskmail.socket deskmail.service deskmail-outbox.service deskmail-outbox.timer; do
+		sed 's|/usr/bin/deskmail|/bin/true|' "$ETC/systemd/$u" >"$S/$u"
+	done
+	OUTS=$(cd "$S" && systemd-analyze verify --man=no deskmail.socket deskmail.service deskmail-outbox.service deskmail-outbox.timer 2>&1)
+	is "$OUTS" "" "systemd: systemd-analyze verify accepts the four units without a warning"
+	echo 'NoSuchOption=yes' >>"$S/deskmail.service"
+	OUTS=$(cd "$S" && systemd-analyze verify --man=no deskmail.service 2>&1)
+	like "$OUTS" "Unknown key 'NoSuchOption'" "systemd: (control) verify reports an unknown key"
+	GRACE=$(sed -n 's/^#grace *= *\([0-9]*\)s$/\1/p' "$ETC/deskmail.conf")
+	STOP=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$ETC/systemd/deskmail.service")
+	[ -n "$GRACE" ] && [ -n "$STOP" ] && [ "$STOP" -gt "$GRACE" ]
+	ok $? "systemd: TimeoutStopSec (${STOP}s) exceeds [server] grace (${GRACE}s)"
+	is "$(grep -c '^SocketGroup=postfix$\|^SocketMode=0660$\|^SocketUser=deskmail$' "$ETC/systemd/deskmail.socket")" 3 \
+		"systemd: the socket is deskmail:postfix, mode 0660"
 fi
 
 tap_done
