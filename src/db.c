@@ -11,6 +11,8 @@
  * them along in one libpq pipeline.  The server still runs everything in
  * order in the same transaction; only a queued statement's failure is
  * reported one call later. */
+/* ppoll is GNU. */
+#define _GNU_SOURCE 1
 #include "dm-autoconf.h"
 
 #include <errno.h>
@@ -152,7 +154,7 @@ dm_db_listen(struct dm_db *db, const char *channel)
 }
 
 int
-dm_db_wait_notify(struct dm_db *db, int timeout_ms)
+dm_db_wait_notify(struct dm_db *db, int timeout_ms, const sigset_t *during)
 {
 	int notified = 0;
 	for (int round = 0; round < 2; round++) {
@@ -170,7 +172,8 @@ dm_db_wait_notify(struct dm_db *db, int timeout_ms)
 		struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
 		if (pfd.fd < 0)
 			return -1;
-		int rc = poll(&pfd, 1, timeout_ms);
+		struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long) (timeout_ms % 1000) * 1000000 };
+		int rc = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, during);
 		if (rc < 0 && errno != EINTR)
 			return -1;
 		if (rc <= 0)

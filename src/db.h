@@ -5,6 +5,8 @@
 #ifndef DM_DB_H
 #define DM_DB_H
 
+#include <signal.h>
+
 #include <glib.h>
 #include <libpq-fe.h>
 
@@ -32,9 +34,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmDb, dm_db_free)
 enum dm_status dm_db_listen(struct dm_db *db, const char *channel);
 
 /* Wait up to TIMEOUT_MS for a notification on a channel DB listens on:
- * 1 when one came (all pending ones are consumed), 0 on timeout, -1 when
- * the connection is broken. */
-int dm_db_wait_notify(struct dm_db *db, int timeout_ms);
+ * 1 when one came (all pending ones are consumed), 0 on timeout or a
+ * signal, -1 when the connection is broken.  DURING (or NULL) is the
+ * signal mask while waiting (ppoll): a caller that blocks its stop signal
+ * elsewhere cannot miss it between its check and the wait. */
+int dm_db_wait_notify(struct dm_db *db, int timeout_ms, const sigset_t *during);
 
 /* From now on every transaction's statement_timeout is cut to what is
  * left until DEADLINE (g_get_monotonic_time(); 0 = no deadline), and

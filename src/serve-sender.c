@@ -7,6 +7,8 @@
  * retries what is due after a backoff.  Rows are claimed FOR UPDATE SKIP
  * LOCKED (dm_outbox_flush), so several services, or a `deskmail outbox
  * flush` beside them, send every row once. */
+/* sigtimedwait with a time-out. */
+#define _GNU_SOURCE 1
 #include "dm-autoconf.h"
 
 #include <signal.h>
@@ -50,6 +52,14 @@ dm_serve_sender_main(struct dm_desk *desk)
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
+	/* SIGTERM waits while mail is handed over, and is let in only
+	 * while the sender waits: a stop can be neither missed nor cut a
+	 * hand-over in half. */
+	sigset_t term, during;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &during);
+	sigdelset(&during, SIGTERM);
 
 	struct dm_db *db = NULL;
 	while (!stopping) {
@@ -58,12 +68,14 @@ dm_serve_sender_main(struct dm_desk *desk)
 					  cfg->lock_timeout, &db) != DM_OK ||
 			    dm_db_listen(db, DM_OUTBOX_CHANNEL) != DM_OK) {
 				g_clear_pointer(&db, dm_db_free);
-				sleep(2);
+				struct timespec pause = { .tv_sec = 2 };
+				if (sigtimedwait(&term, NULL, &pause) == SIGTERM)
+					stopping = 1;
 				continue;
 			}
 		}
 		if (!send_due(db, cfg) ||
-		    dm_db_wait_notify(db, cfg->server.tick_interval * 1000) < 0)
+		    dm_db_wait_notify(db, cfg->server.tick_interval * 1000, &during) < 0)
 			g_clear_pointer(&db, dm_db_free);
 	}
 	dm_db_free(db);
