@@ -171,7 +171,7 @@ static struct worker *
 idle_worker(struct master *m)
 {
 	for (int i = 0; i < m->n_workers; i++)
-		if (m->workers[i].pid && !m->workers[i].busy && !m->workers[i].retire)
+		if (m->workers[i].pid && m->workers[i].ctl >= 0 && !m->workers[i].busy && !m->workers[i].retire)
 			return &m->workers[i];
 	return NULL;
 }
@@ -185,9 +185,15 @@ dispatch(struct master *m)
 	while (m->queue->len > 0) {
 		struct waiting *w = &g_array_index(m->queue, struct waiting, 0);
 		struct worker *idle = idle_worker(m);
+		if (idle && !pass_fd(idle, w->fd)) {
+			/* It died and we have not reaped it yet: try another. */
+			close(idle->ctl);
+			idle->ctl = -1;
+			continue;
+		}
 		if (idle == NULL && now - w->since < QUEUE_WAIT_US)
 			return;
-		if (idle && pass_fd(idle, w->fd)) {
+		if (idle) {
 			idle->busy = TRUE;
 			close(w->fd);
 		} else {
