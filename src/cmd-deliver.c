@@ -26,10 +26,9 @@ static void
 deadline_reached(int sig)
 {
 	static const char line[] = "4.3.0 deskmail: delivery deadline exceeded\n";
-	(void) sig;
 	/* Only async-signal-safe calls here. */
 	ssize_t ignored = write(STDERR_FILENO, line, sizeof line - 1);
-	(void) ignored;
+	(void) ignored, (void) sig;
 	_exit(EX_TEMPFAIL);
 }
 
