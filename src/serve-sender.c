@@ -51,6 +51,7 @@ dm_serve_sender_main(struct dm_desk *desk)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 
+	dm_db_prepare_statements(cfg->prepared_statements);
 	struct dm_db *db = NULL;
 	while (!stopping) {
 		if (db == NULL) {

@@ -216,6 +216,8 @@ dm_serve_worker_main(struct dm_desk *desk, int ctl)
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
+	/* The worker keeps its connection: worth preparing statements on. */
+	dm_db_prepare_statements(desk->cfg->prepared_statements);
 	struct worker w = { .desk = desk };
 	w.own = (struct dm_screen_config) { .own_addresses = (const char *const *) desk->cfg->own_addresses,
 					    .reply_separator = dm_config_separator(desk->cfg) };
