@@ -83,6 +83,7 @@ dovecot_lmtp_stop() {
 # ---- deskmail serve: 4 workers, never recycled during the run
 serve_start() { # LABEL
 	cp "$B/deskmail.conf" serve.conf
+	[ "${SERVE_PREPARED:-0}" = 1 ] && sed -i 's/^connect_timeout = .*/&\nprepared_statements = true/' serve.conf
 	cat >>serve.conf <<CONF
 
 [server]
@@ -156,18 +157,30 @@ smtp_source() { # SESSIONS SIZE TARGET [-F FILE]
 	lmtp_args+=("$@" "unix:$t")
 }
 
-# Ack lag: from the LMTP 250 (lmtp-blast's TSV) to outbox.sent_at, joined
-# on the customer's Message-ID (the acknowledgement's In-Reply-To).
-ack_lag() { # NAME (the lmtp-blast run's TSV) -> runs/NAME.lag
+# Ack lag: from the LMTP 250 (the wall clock when lmtp-blast read it, in
+# its TSV) to the acknowledgement handed to the "MTA", joined on the
+# customer's Message-ID (the acknowledgement's In-Reply-To), measured two
+# ways: outbox.sent_at, which is now() of the sender's transaction, so the
+# moment it claimed the row, just before sendmail ran; and the mtime of
+# the file the recording sendmail wrote (DM_SENDMAIL_DIR/N.eml), when
+# sendmail had the message.
+lag_stats() { # TSV-WITH-ID-AND-EPOCH-US BLAST-TSV -> one line of figures
+	awk -F'\t' 'NR == FNR { sent[$1] = $2; next } ($7 in sent) { print sent[$7] - $5 }' "$1" "$2" | sort -n |
+		awk '{ v[NR] = $1; s += $1 } END { if (NR == 0) { print "n=0"; exit }
+			printf "n=%d mean_ms=%.1f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", NR, s / NR / 1000,
+			v[int(NR * 0.5 + 0.999999)] / 1000, v[int(NR * 0.99 + 0.999999)] / 1000, v[NR] / 1000 }'
+}
+ack_lag() { # NAME (the lmtp-blast run's TSV) -> runs/NAME.lag, runs/NAME.flag
 	q "SELECT om.in_reply_to, (extract(epoch FROM o.sent_at) * 1000000)::bigint
 	   FROM outbox o JOIN messages om ON om.id = o.message_id
 	   WHERE o.id > $W_O AND o.sent_at IS NOT NULL AND om.in_reply_to IS NOT NULL" | tr '|' '\t' >"runs/$1.sent"
-	awk -F'\t' 'NR == FNR { sent[$1] = $2; next } ($7 in sent) { print sent[$7] - $5 }' \
-		"runs/$1.sent" "runs/$1.tsv" | sort -n |
-		awk '{ v[NR] = $1; s += $1 } END { if (NR == 0) { print "n=0"; exit }
-			printf "n=%d mean_ms=%.1f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", NR, s / NR / 1000,
-			v[int(NR * 0.5 + 0.999999)] / 1000, v[int(NR * 0.99 + 0.999999)] / 1000, v[NR] / 1000 }' >"runs/$1.lag"
-	log "ack lag $1: $(cat "runs/$1.lag")"
+	lag_stats "runs/$1.sent" "runs/$1.tsv" >"runs/$1.lag"
+	find sent -name '*.eml' -printf '%T@ %p\n' | while read -r t f; do
+		printf '%s\t%s\n' "$(sed -n '/^$/q; s/^In-Reply-To: *<\(.*\)>.*/\1/Ip' "$f" | head -1)" \
+			"$(awk -v t="$t" 'BEGIN { printf "%.0f", t * 1000000 }')"
+	done >"runs/$1.files"
+	lag_stats "runs/$1.files" "runs/$1.tsv" >"runs/$1.flag"
+	log "ack lag $1: sent_at $(cat "runs/$1.lag"); sendmail's file $(cat "runs/$1.flag")"
 }
 
 # ---- per-mail process harness: five commands interleaved on every mail;
@@ -226,10 +239,36 @@ serve_profile() { # N
 	reset_db
 }
 
+# The same LMTP runs at 4 sessions with [database] prepared_statements
+# on (when the binary knows the key), Dovecot again beside them.
+serve_prepared_runs() { # N
+	local n=$1 l t sock
+	grep -q prepared_statements "$DESKMAIL" || return 0
+	serve_stop
+	SERVE_PREPARED=1 serve_start "$n-prepared"
+	for l in $SERVE_SMALL $SERVE_LARGE; do
+		for t in deskmail dovecot; do
+			sock=$B/serve-lmtp
+			[ $t = dovecot ] && sock=$DOVECOT_LMTP
+			smtp_source 4 "$l" "$sock"
+			lmtp_run "ss-${t}prep-s4-l$l-$n" $t smtp-source "${lmtp_args[@]}"
+		done
+	done
+	for t in deskmail dovecot; do
+		sock=$B/serve-lmtp
+		[ $t = dovecot ] && sock=$DOVECOT_LMTP
+		lmtp_run "blast-${t}prep-s4-$n" $t bin/lmtp-blast -s 4 -u "q4-$n-$$" -o "runs/blast-${t}prep-s4-$n.tsv" \
+			-l "$SMALL_LIST" "unix:$sock"
+	done
+	ack_lag "blast-deskmailprep-s4-$n"
+	serve_stop
+	serve_start "$n"
+}
+
 serve_runs() { # N FIRST(1|0)
 	local n=$1 first=$2 s l t
 	serve_start "$n"
-	[ "$first" = 1 ] && serve_permail "$n"
+	[ "$first" = 1 ] && [ "${SERVE_PM:-1}" = 1 ] && serve_permail "$n"
 	reset_db
 	[ "$first" = 1 ] && [ "$PROFILE" = 1 ] && serve_profile "$n"
 	local sessions="1 4"
@@ -249,6 +288,7 @@ serve_runs() { # N FIRST(1|0)
 		done
 		[ "$s" = 4 ] && ack_lag "blast-deskmail-s4-$n"
 	done
+	serve_prepared_runs "$n"
 	if [ "$first" = 1 ]; then
 		# The whole corpus (attachments and 20 MB mails too) at 4 sessions.
 		for t in deskmail dovecot; do
@@ -264,6 +304,7 @@ serve_runs() { # N FIRST(1|0)
 		lmtp_run "ssdup-deskmail-s4-$n" deskmail smtp-source "${lmtp_args[@]}"
 		reset_db
 		# The workers' RSS over a long run.
+		[ "$RSS_COUNT" -gt 0 ] || { serve_stop; reset_db; return 0; }
 		log "RSS run: up to $RSS_COUNT mails or $RSS_SECS s at 4 sessions"
 		grep -E '^(Pid|VmRSS)' /proc/"$(ps --ppid "$SERVE_PID" -o pid= | sort -n | head -1 | tr -d ' ')"/status >runs/rss-start.txt
 		for w in $(ps --ppid "$SERVE_PID" -o pid= | sort -n | head -n -1); do
@@ -329,16 +370,25 @@ serve_report() {
 			serve_row "lmtp-blast" "$s" "corpus < 100 KB, new Message-IDs" "blast-deskmail-s$s-$first" "blast-dovecot-s$s-$first"
 		done
 		serve_row "lmtp-blast" 4 "whole corpus, new Message-IDs" "corpus-deskmail-s4-$first" "corpus-dovecot-s4-$first"
+		for l in $SERVE_SMALL $SERVE_LARGE; do
+			serve_row "smtp-source -L, prepared_statements" 4 "$l bytes of X" "ss-deskmailprep-s4-l$l-$first" "ss-dovecotprep-s4-l$l-$first"
+		done
+		serve_row "lmtp-blast, prepared_statements" 4 "corpus < 100 KB, new Message-IDs" "blast-deskmailprep-s4-$first" "blast-dovecotprep-s4-$first"
 		serve_row "smtp-source -L -F" 4 "one message again and again (duplicates)" "ssdup-deskmail-s4-$first" "-"
 		echo
 		echo "## Acknowledgement lag (lmtp-blast, 4 sessions, corpus < 100 KB, $first tickets)"
 		echo
-		echo "From the 250 after the final dot to outbox.sent_at (the time sendmail returned, read in the sender's transaction)."
+		echo "From the 250 after the final dot to outbox.sent_at (now() of the sender's transaction: when it claimed the row, before sendmail ran), and to the mtime of the file the recording sendmail wrote."
 		echo
-		echo "| acknowledgements | mean ms | p50 ms | p99 ms | max ms |"
-		echo "| ---: | ---: | ---: | ---: | ---: |"
-		r=$(cat "runs/blast-deskmail-s4-$first.lag" 2>/dev/null)
-		echo "| $(get n "$r") | $(get mean_ms "$r") | $(get p50_ms "$r") | $(get p99_ms "$r") | $(get max_ms "$r") |"
+		echo "| run | until | acknowledgements | mean ms | p50 ms | p99 ms | max ms |"
+		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+		for k in "" prep; do
+			for f in lag flag; do
+				[ -f "runs/blast-deskmail$k-s4-$first.$f" ] || continue
+				r=$(cat "runs/blast-deskmail$k-s4-$first.$f")
+				echo "| $([ -n "$k" ] && echo "prepared_statements" || echo default) | $([ $f = lag ] && echo outbox.sent_at || echo "sendmail's file") | $(get n "$r") | $(get mean_ms "$r") | $(get p50_ms "$r") | $(get p99_ms "$r") | $(get max_ms "$r") |"
+			done
+		done
 		echo
 		if [ -f "runs/rss-$first.txt" ]; then
 			echo "## Workers' RSS (VmRSS KiB) over a long run (4 sessions, corpus < 100 KB replayed with new Message-IDs)"
@@ -356,7 +406,8 @@ serve_report() {
 		echo
 		echo "| client | mail | deskmail msg/s at $first | at $last | $last / $first | Dovecot msg/s at $first | at $last |"
 		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-		for k in "ss-%s-s4-l$SERVE_SMALL-%s|smtp-source -L|$SERVE_SMALL bytes" "blast-%s-s4-%s|lmtp-blast|corpus < 100 KB"; do
+		for k in "ss-%s-s4-l$SERVE_SMALL-%s|smtp-source -L|$SERVE_SMALL bytes" "blast-%s-s4-%s|lmtp-blast|corpus < 100 KB" \
+			"ss-%sprep-s4-l$SERVE_SMALL-%s|smtp-source -L, prepared|$SERVE_SMALL bytes" "blast-%sprep-s4-%s|lmtp-blast, prepared|corpus < 100 KB"; do
 			local pat=${k%%|*} rest=${k#*|}
 			local a b c e
 			a=$(get msg_s "$(sum_of "$(printf "$pat" deskmail "$first")")")
