@@ -45,6 +45,7 @@ static const struct key_spec keys[] = {
 	{ "database", "connect_timeout", KEY_INT, OFF(connect_timeout), "10", 1, 3600, NULL },
 	{ "database", "statement_timeout", KEY_INT, OFF(statement_timeout), "30000", 0, 3600000, NULL },
 	{ "database", "lock_timeout", KEY_INT, OFF(lock_timeout), "10000", 0, 3600000, NULL },
+	{ "database", "prepared_statements", KEY_BOOL, OFF(prepared_statements), "true", 0, 0, NULL },
 	{ "deliver", "max_message_size", KEY_SIZE, OFF(limits.max_message_bytes), "50M", 1024, G_GINT64_CONSTANT(1) << 30, NULL },
 	{ "deliver", "max_parts", KEY_INT, OFF(limits.max_parts), "10000", 1, 1000000, NULL },
 	{ "deliver", "max_depth", KEY_INT, OFF(limits.max_depth), "100", 1, 10000, NULL },

@@ -28,6 +28,7 @@ struct dm_config {
 	int connect_timeout;   /* seconds */
 	int statement_timeout; /* milliseconds, 0 = none */
 	int lock_timeout;      /* milliseconds, 0 = none */
+	gboolean prepared_statements; /* the service's connections: named prepared statements */
 
 	/* [deliver] */
 	struct dm_limits limits;

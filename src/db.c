@@ -10,7 +10,14 @@
  * them, and the next statement that needs an answer, or COMMIT, takes
  * them along in one libpq pipeline.  The server still runs everything in
  * order in the same transaction; only a queued statement's failure is
- * reported one call later. */
+ * reported one call later.
+ *
+ * A process that keeps its connection (the workers and the sender of
+ * `deskmail serve`) may ask for named prepared statements
+ * (dm_db_prepare_statements): each statement text is then parsed and
+ * analysed by the server once per connection, and its plan is cached,
+ * instead of on every execution.  It is off by default because it keeps
+ * session state, which PgBouncer 1.18 in transaction pooling does not. */
 /* ppoll is GNU. */
 #define _GNU_SOURCE 1
 #include "dm-autoconf.h"
@@ -32,7 +39,22 @@ struct dm_db {
 	gsize pending_bytes;      /* parameter bytes held in pending */
 	int statement_timeout;    /* ms, 0 = none: the configured one */
 	gint64 deadline;          /* monotonic microseconds, 0 = none */
+	GHashTable *prepared;     /* SQL text -> statement name; NULL: unnamed statements */
+	guint names;              /* statement names handed out */
 };
+
+/* At most this many statements are prepared on a connection, so that a
+ * caller building SQL text with values in it cannot grow the server's
+ * session without limit; the rest run unnamed. */
+#define PREPARED_MAX 256
+
+static gboolean prepare_statements;
+
+void
+dm_db_prepare_statements(gboolean on)
+{
+	prepare_statements = on;
+}
 
 /* A pipeline is sent before it grows past this many statements or bytes,
  * so that the copies of the parameters stay small.  (libpq in blocking
@@ -126,6 +148,8 @@ dm_db_connect(const char *conninfo, const char *dbname_override, int connect_tim
 	db->begin_sql[3] = g_strdup("SET LOCAL TimeZone = 'UTC'");
 	db->begin_sql[4] = g_strdup("SET LOCAL client_min_messages = warning");
 	db->pending = g_ptr_array_new_with_free_func(pending_free);
+	if (prepare_statements)
+		db->prepared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	set_error(db, "", NULL);
 	*db_out = db;
 	return DM_OK;
@@ -143,6 +167,8 @@ dm_db_free(struct dm_db *db)
 		g_free(db->begin_sql[i]);
 	if (db->pending)
 		g_ptr_array_unref(db->pending);
+	if (db->prepared)
+		g_hash_table_unref(db->prepared);
 	g_free(db);
 }
 
@@ -267,6 +293,45 @@ dm_db_retryable(struct dm_db *db)
 	return strcmp(db->sqlstate, "40001") == 0 || strcmp(db->sqlstate, "40P01") == 0;
 }
 
+/* Put one statement into the pipeline: by name when it is prepared on
+ * this connection, else with a Parse of a new name first (*NEW_NAME, for
+ * the caller to remember once the server accepted it), else unnamed. */
+static gboolean
+send_statement(struct dm_db *db, const char *sql, int n, const char *const *values, const int *lengths,
+	       const int *formats, char **new_name)
+{
+	*new_name = NULL;
+	const char *name = db->prepared ? g_hash_table_lookup(db->prepared, sql) : NULL;
+	if (db->prepared && name == NULL && g_hash_table_size(db->prepared) < PREPARED_MAX) {
+		/* A fresh name for every attempt: a Parse that the server
+		 * took in a pipeline that failed later must not collide. */
+		*new_name = g_strdup_printf("dm_%u", ++db->names);
+		if (PQsendPrepare(db->conn, *new_name, sql, n, NULL) != 1)
+			return FALSE;
+		name = *new_name;
+	}
+	if (name)
+		return PQsendQueryPrepared(db->conn, name, n, values, lengths, formats, 0) == 1;
+	return PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats, 0) == 1;
+}
+
+/* Read the results of a Parse sent by send_statement; TRUE when the
+ * server accepted it. */
+static gboolean
+read_prepare(struct dm_db *db, enum dm_status *status)
+{
+	gboolean ok = FALSE;
+	PGresult *res;
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			ok = TRUE;
+		else if (*status == DM_OK)
+			*status = classify(db, res);
+		PQclear(res);
+	}
+	return ok;
+}
+
 /* Send the queued statements and then SQL (when not NULL) in one
  * pipeline and read every result: one round trip.  The first failure
  * decides the status (the statements after it come back aborted); SQL's
@@ -277,14 +342,21 @@ run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values
 {
 	guint queued = db->pending->len;
 	guint total = queued + (sql ? 1 : 0);
+	g_autofree char **names = g_new0(char *, total + 1);
+	g_autofree char **texts = g_new0(char *, total + 1);
 	gboolean sent = PQenterPipelineMode(db->conn) == 1;
 	for (guint i = 0; sent && i < queued; i++) {
 		struct pending *q = db->pending->pdata[i];
-		sent = PQsendQueryParams(db->conn, q->sql, q->n, NULL, (const char *const *) q->values, q->lengths,
-					 q->formats, 0) == 1;
+		sent = send_statement(db, q->sql, q->n, (const char *const *) q->values, q->lengths, q->formats,
+				      &names[i]);
+		if (names[i])
+			texts[i] = g_strdup(q->sql);
 	}
-	if (sent && sql)
-		sent = PQsendQueryParams(db->conn, sql, n, NULL, values, lengths, formats, 0) == 1;
+	if (sent && sql) {
+		sent = send_statement(db, sql, n, values, lengths, formats, &names[queued]);
+		if (names[queued])
+			texts[queued] = g_strdup(sql);
+	}
 	if (sent)
 		sent = PQpipelineSync(db->conn) == 1;
 	g_ptr_array_set_size(db->pending, 0);
@@ -292,6 +364,10 @@ run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values
 	if (!sent) {
 		/* Nothing or part of it reached the server: the connection is
 		 * gone or unusable, and the transaction with it. */
+		for (guint i = 0; i < total; i++) {
+			g_free(names[i]);
+			g_free(texts[i]);
+		}
 		classify(db, NULL);
 		return DM_TEMPFAIL;
 	}
@@ -300,6 +376,16 @@ run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values
 	PGresult *kept = NULL;
 	for (guint i = 0; i < total; i++) {
 		PGresult *res;
+		if (names[i]) {
+			/* The Parse's result comes first; the name is
+			 * remembered only when the server has it. */
+			if (read_prepare(db, &status)) {
+				g_hash_table_insert(db->prepared, g_steal_pointer(&texts[i]),
+						    g_steal_pointer(&names[i]));
+			}
+			g_free(names[i]);
+			g_free(texts[i]);
+		}
 		/* Each statement's results end with a NULL. */
 		while ((res = PQgetResult(db->conn)) != NULL) {
 			ExecStatusType st = PQresultStatus(res);
@@ -308,6 +394,10 @@ run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values
 				 * never ends in a NULL here. */
 				PQclear(res);
 				PQclear(kept);
+				for (guint j = i + 1; j < total; j++) {
+					g_free(names[j]);
+					g_free(texts[j]);
+				}
 				set_error(db, "COPY inside a pipeline", NULL);
 				return DM_INTERNAL;
 			}
@@ -342,7 +432,9 @@ enum dm_status
 dm_db_query_bin(struct dm_db *db, const char *sql, int n, const char *const *values,
 		const int *lengths, const int *formats, PGresult **res_out)
 {
-	if (db->pending->len > 0)
+	/* A prepared statement goes by name, its first use with the Parse
+	 * in the same round trip. */
+	if (db->pending->len > 0 || db->prepared)
 		return run_pipeline(db, sql, n, values, lengths, formats, res_out);
 	PGresult *res = PQexecParams(db->conn, sql, n, NULL, values, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(res);

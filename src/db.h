@@ -28,6 +28,12 @@ enum dm_status dm_db_connect(const char *conninfo, const char *dbname_override,
 			     int connect_timeout, int statement_timeout, int lock_timeout,
 			     struct dm_db **db_out);
 void dm_db_free(struct dm_db *db);
+
+/* Connections made from now on in this process use named prepared
+ * statements (each SQL text parsed once per connection, its plan cached).
+ * For processes that keep their connection (`deskmail serve`); not behind
+ * a pooler in transaction mode that does not track them. */
+void dm_db_prepare_statements(gboolean on);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmDb, dm_db_free)
 
 /* LISTEN on CHANNEL (an identifier of ours, never input). */

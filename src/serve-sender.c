@@ -61,6 +61,7 @@ dm_serve_sender_main(struct dm_desk *desk)
 	sigprocmask(SIG_BLOCK, &term, &during);
 	sigdelset(&during, SIGTERM);
 
+	dm_db_prepare_statements(cfg->prepared_statements);
 	struct dm_db *db = NULL;
 	while (!stopping) {
 		if (db == NULL) {

@@ -224,6 +224,8 @@ dm_serve_worker_main(struct dm_desk *desk, int ctl)
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
+	/* The worker keeps its connection: worth preparing statements on. */
+	dm_db_prepare_statements(desk->cfg->prepared_statements);
 	sigset_t term;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
