@@ -81,6 +81,7 @@ static const struct key_spec keys[] = {
 	{ "server", "max_recipients", KEY_INT, OFF(server.max_recipients), "100", 1, 100000, NULL },
 	{ "server", "max_line", KEY_SIZE, OFF(server.max_line), "4K", 512, 1024 * 1024, NULL },
 	{ "server", "grace", KEY_DURATION, OFF(server.grace), "30s", 1, 3600, NULL },
+	{ "server", "senders", KEY_INT, OFF(server.senders), "2", 1, 16, NULL },
 	{ "server", "tick_interval", KEY_DURATION, OFF(server.tick_interval), "1m", 1, 3600, NULL },
 };
 

@@ -82,6 +82,7 @@ struct dm_config {
 		gsize max_line;        /* bytes of one command line */
 		int grace;             /* seconds to finish sessions on SIGTERM */
 		int tick_interval;     /* seconds between runs of the desk's clock */
+		int senders;           /* processes handing the outbox to the MTA */
 	} server;
 };
 

@@ -25,6 +25,10 @@
 #include "log.h"
 #include "serve.h"
 
+/* Processes that hand the outbox to the MTA side by side (rows are
+ * claimed FOR UPDATE SKIP LOCKED, so each goes out once). */
+#define DM_SERVE_MAX_SENDERS 16
+
 /* A connection waits this long for an idle worker before it gets 421. */
 #define QUEUE_WAIT_US (2 * G_USEC_PER_SEC)
 
@@ -47,7 +51,8 @@ struct master {
 	gboolean from_systemd;
 	struct worker *workers;
 	int n_workers;
-	pid_t sender;
+	pid_t senders[DM_SERVE_MAX_SENDERS]; /* 0: the slot is empty */
+	int n_senders;
 	GArray *queue;            /* struct waiting: accepted, no worker free yet */
 	gboolean stopping;
 	gint64 stop_deadline;
@@ -122,7 +127,7 @@ spawn_worker(struct master *m, int slot)
 }
 
 static void
-spawn_sender(struct master *m)
+spawn_sender(struct master *m, int slot)
 {
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -133,7 +138,7 @@ spawn_sender(struct master *m)
 		child_setup(m, -1);
 		dm_serve_sender_main(m->desk);
 	}
-	m->sender = pid;
+	m->senders[slot] = pid;
 }
 
 /* Pass FD to WORKER with one byte of payload; the worker owns it now. */
@@ -254,10 +259,9 @@ reap(struct master *m)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == m->sender) {
-			m->sender = 0;
-			continue;
-		}
+		for (int i = 0; i < m->n_senders; i++)
+			if (pid == m->senders[i])
+				m->senders[i] = 0;
 		for (int i = 0; i < m->n_workers; i++) {
 			struct worker *w = &m->workers[i];
 			if (w->pid != pid)
@@ -274,8 +278,17 @@ reap(struct master *m)
 	for (int i = 0; i < m->n_workers; i++)
 		if (m->workers[i].pid == 0)
 			spawn_worker(m, i);
-	if (m->sender == 0)
-		spawn_sender(m);
+	for (int i = 0; i < m->n_senders; i++)
+		if (m->senders[i] == 0)
+			spawn_sender(m, i);
+}
+
+static void
+signal_senders(struct master *m, int sig)
+{
+	for (int i = 0; i < m->n_senders; i++)
+		if (m->senders[i])
+			kill(m->senders[i], sig);
 }
 
 /* SIGHUP: a new desk generation, or the old one and one log line. */
@@ -302,8 +315,7 @@ reload(struct master *m)
 			w->ctl = -1;
 		}
 	}
-	if (m->sender)
-		kill(m->sender, SIGTERM);
+	signal_senders(m, SIGTERM);
 }
 
 /* SIGTERM: no new sessions; sessions in flight finish (workers get
@@ -329,8 +341,7 @@ begin_stop(struct master *m)
 			w->ctl = -1;
 		}
 	}
-	if (m->sender)
-		kill(m->sender, SIGTERM);
+	signal_senders(m, SIGTERM);
 	dm_log_info("serve: stopping");
 }
 
@@ -340,7 +351,10 @@ children_left(struct master *m)
 	for (int i = 0; i < m->n_workers; i++)
 		if (m->workers[i].pid)
 			return TRUE;
-	return m->sender != 0;
+	for (int i = 0; i < m->n_senders; i++)
+		if (m->senders[i])
+			return TRUE;
+	return FALSE;
 }
 
 static void
@@ -429,6 +443,7 @@ dm_serve_run(const char *config_path, struct dm_desk *desk)
 	}
 	install_signals();
 	m.n_workers = desk->cfg->server.workers;
+	m.n_senders = MIN(desk->cfg->server.senders, DM_SERVE_MAX_SENDERS);
 	m.workers = g_new0(struct worker, m.n_workers);
 	dm_log_info("serve: generation %u listening on %s with %d workers", desk->generation,
 		    m.from_systemd ? "systemd's sockets" : desk->cfg->server.listen, m.n_workers);
@@ -441,8 +456,7 @@ dm_serve_run(const char *config_path, struct dm_desk *desk)
 	for (int i = 0; i < m.n_workers; i++)
 		if (m.workers[i].pid)
 			kill(m.workers[i].pid, SIGKILL);
-	if (m.sender)
-		kill(m.sender, SIGKILL);
+	signal_senders(&m, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0)
 		;
 	dm_log_info("serve: stopped");
