@@ -8,6 +8,8 @@
 # restart and a flush, every mail is stored exactly once by the same
 # service (never restarted); a worker killed during a delivery makes
 # Postfix defer and redeliver, stored once.
+# This test starts its own services: dm_setup must not start one.
+DM_FRONT_END=deliver
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$TOP_SRCDIR/tests/postfix-harness.sh"
 

@@ -4,6 +4,8 @@
 # (the server's statement log shows each name executed again), a
 # transaction that fails on a lock leaves the connection's statements
 # usable, and mail is stored as without them.
+# This test starts its own services: dm_setup must not start one.
+DM_FRONT_END=deliver
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 : "${DESKMAIL_DELIVER:=$TOP_BUILDDIR/deskmail-deliver}"
 DM_DB_EXTRA="prepared_statements = true

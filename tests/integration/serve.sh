@@ -5,6 +5,8 @@
 # connections killed, a worker SIGKILLed in DATA or inside its
 # transaction), reloads, a stop under load, the session limits and the
 # peer check, and deskmail-deliver against the live service.
+# This test starts its own services: dm_setup must not start one.
+DM_FRONT_END=deliver
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 : "${DESKMAIL_DELIVER:=$TOP_BUILDDIR/deskmail-deliver}"
 DM_DELIVER_EXTRA="max_message_size = 2K"
