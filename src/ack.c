@@ -19,7 +19,7 @@ dm_ack_variables(const struct dm_config *cfg, const struct dm_hours *hours, cons
 	g_hash_table_insert(v, "ticket_id", g_strdup_printf("%" G_GINT64_FORMAT, f->ticket));
 	g_hash_table_insert(v, "tag", g_strdup(f->tag));
 	g_hash_table_insert(v, "subject", g_strdup(f->subject ? f->subject : ""));
-	g_hash_table_insert(v, "requester_name", g_strdup(f->requester_name ? f->requester_name : ""));
+	g_hash_table_insert(v, "requester_name", dm_compose_display_name(f->requester_name));
 	g_hash_table_insert(v, "topic_title", g_strdup(f->topic_title ? f->topic_title : ""));
 	g_hash_table_insert(v, "queue", g_strdup(f->queue ? f->queue : cfg->support_address));
 	g_hash_table_insert(v, "due", dm_hours_format(hours, f->due_at, f->language));

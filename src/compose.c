@@ -2,7 +2,9 @@
  *
  * Header values that came from customers (subject, names) may hide CR/LF
  * after RFC 2047 decoding; they are cleaned here, and GMime encodes what
- * is left, so nothing a customer writes can become a header line. */
+ * is left, so nothing a customer writes can become a header line.  A name
+ * that decodes to an address or to header-like text is dropped for the
+ * bare address. */
 #include "dm-autoconf.h"
 
 #include <string.h>
@@ -54,6 +56,29 @@ clean_line(const char *s)
 		if ((unsigned char) *p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	return g_strstrip(c);
+}
+
+char *
+dm_compose_display_name(const char *name)
+{
+	g_autofree char *valid = g_utf8_make_valid(name ? name : "", -1);
+	GString *out = g_string_new("");
+	for (const char *p = valid; *p; p++)
+		if ((unsigned char) *p >= 0x20 && *p != 0x7f)
+			g_string_append_c(out, *p);
+	gboolean header_like = FALSE;
+	for (const char *p = out->str; *p && !header_like; p++) {
+		/* A word of letters and hyphens followed by ':' and a blank. */
+		if (*p != ':' || (p[1] != ' ' && p[1] != '\t' && p[1] != '\0'))
+			continue;
+		const char *w = p;
+		while (w > out->str && (g_ascii_isalnum(w[-1]) || w[-1] == '-'))
+			w--;
+		header_like = w < p;
+	}
+	if (header_like || strchr(out->str, '@') || out->len > 200)
+		g_string_truncate(out, 0);
+	return g_strstrip(g_string_free(out, FALSE));
 }
 
 static GMimeObject *
@@ -204,8 +229,8 @@ dm_compose_message(const struct dm_compose *c)
 	dm_message_init();
 	GMimeMessage *m = g_mime_message_new(TRUE);
 	GMimeObject *obj = GMIME_OBJECT(m);
-	g_autofree char *from_name = clean_line(c->from_name);
-	g_autofree char *to_name = clean_line(c->to_name);
+	g_autofree char *from_name = dm_compose_display_name(c->from_name);
+	g_autofree char *to_name = dm_compose_display_name(c->to_name);
 	g_autofree char *subject = clean_line(c->subject);
 
 	set_addresses(m, c, from_name, to_name);

@@ -46,6 +46,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmOutgoing, dm_outgoing_free)
  * Having one proves having received our mail.  Caller frees. */
 char *dm_compose_message_id(const char *hostname);
 
+/* NAME (borrowed, may be NULL) fit for a header we write and for a
+ * greeting: control characters removed; "" when what is left carries an
+ * address or looks like a header field ("Eva Bcc: x@y") or is over 200
+ * bytes, so a name a stranger chose can never read as more recipients or
+ * another header.  Caller frees with g_free. */
+char *dm_compose_display_name(const char *name);
+
 /* TRUE when ADDR can be handed to sendmail as a recipient: one '@',
  * no white space or control characters, and not starting with '-' (it
  * must never be read as an option). */

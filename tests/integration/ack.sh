@@ -121,6 +121,19 @@ dm_deliver "$T/s13.eml"
 f=$(dm_sent | tail -1)
 is "$(dm_sent_count)" $((before + 1)) "CRLF in the subject: acknowledged"
 is "$(grep -ci '^\(Bcc\|X-Evil\):' "$f")" 0 "... without an injected header"
+# A display name that decodes to header-like text or an address is
+# dropped: the acknowledgement goes to the bare address.
+before=$(dm_sent_count)
+mail s14@x "=?utf-8?b?RXZhDQpCY2M6IHZpY3RpbUBleGFtcGxlLmNvbQ0KWC1JbmplY3RlZDogeWVz?= <eva14@example.si>" "Pomoč" "$B" >"$T/s14.eml"
+dm_deliver "$T/s14.eml"
+f=$(dm_sent | tail -1)
+is "$(dm_sent_count)" $((before + 1)) "a name with CRLF and a Bcc: acknowledged"
+is "$(sed -n '/^$/q; /^To:/p' "$f" | tr -d '\r')" "To: eva14@example.si" "... To the bare address, no name"
+is "$(grep -ci 'victim\|X-Injected' "$f")" 0 "... the injected text appears nowhere in the mail, nor in its greeting"
+mail s15@x "=?utf-8?q?Eva_=3Cother@example.com=3E?= <eva15@example.si>" "Pomoč" "$B" >"$T/s15.eml"
+dm_deliver "$T/s15.eml"
+f=$(dm_sent | tail -1)
+is "$(sed -n '/^$/q; /^To:/p' "$f" | tr -d '\r')" "To: eva15@example.si" "a name holding another address: the bare address"
 
 # --- follow-ups on an open ticket get no new acknowledgement
 t=$(ticket_of lang-sl@example)
