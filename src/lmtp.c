@@ -2,74 +2,14 @@
  * the caller feeds the bytes it read, takes the replies to write, and
  * answers for each recipient of a complete message.  No I/O here, so the
  * whole protocol is testable byte by byte and fuzzable (see lmtp.h for
- * the contract). */
+ * the contract).  This half holds the session API, the replies, the
+ * transaction and the data reader; lmtp-commands.c reads the commands. */
 #include "dm-autoconf.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#include "lmtp.h"
-
-/* The longest path between angle brackets (RFC 5321 4.5.3.1.3). */
-#define MAX_PATH_BYTES 256
-
-/* Where the data reader is within a line of the message. */
-typedef enum {
-	DATA_LINE_START, /* at the start of a line */
-	DATA_DOT,	 /* a "." at the start of a line */
-	DATA_DOT_CR,	 /* "." CR at the start of a line */
-	DATA_MID,	 /* inside a line */
-	DATA_CR,	 /* a CR inside a line, not yet known to end it */
-} DataState;
-
-/* How the line before the current one ended: the "." line ends the data
- * only when its own end is of the same kind. */
-typedef enum {
-	END_NONE, /* no line yet: the data has just begun */
-	END_LF,
-	END_CRLF,
-} LineEnd;
-
-struct dm_lmtp_session {
-	char *hostname;
-	struct dm_lmtp_limits limits;
-	DmLmtpRecipientCheck check;
-	gpointer user_data;
-	DmLmtpState state;
-	GString *out;
-	guint errors;
-
-	/* The command line being read: max_line_bytes and a CR. */
-	char *line;
-	gsize line_len;
-	gboolean line_overflow;
-
-	/* The transaction. */
-	gboolean greeted;
-	gboolean in_mail;
-	char *sender;
-	GPtrArray *recipients; /* char *, freed with g_free */
-	gboolean body_8bit;
-
-	/* The message being read: never more than max_message_bytes. */
-	gboolean in_data;
-	DataState data_state;
-	LineEnd last_end;
-	guint8 *msg;
-	gsize msg_len;
-	gsize msg_cap;
-	gboolean msg_overflow;
-
-	/* The complete message awaiting results. */
-	GBytes *message;
-	struct dm_lmtp_envelope envelope;
-	struct dm_lmtp_reply *results;
-	gboolean *have_result;
-	guint n_results;
-
-	/* Input fed while awaiting results, processed after them. */
-	GByteArray *held;
-};
+#include "lmtp-private.h"
 
 static gsize process(DmLmtpSession *s, const guint8 *p, gsize n);
 
@@ -126,16 +66,16 @@ dm_lmtp_reply_set(struct dm_lmtp_reply *reply, guint code, const char *status, c
 	reply->text[n] = '\0';
 }
 
-static void
-reply_append(DmLmtpSession *s, const struct dm_lmtp_reply *r)
+void
+dm_lmtp_reply_append(DmLmtpSession *s, const struct dm_lmtp_reply *r)
 {
 	g_string_append_printf(s->out, "%u %s %s\r\n", r->code, r->status, r->text);
 }
 
-/* A reply of the session's own (TEXT is a constant or built from the
+/* A reply of the session's own (FMT is a constant or built from the
  * sanitised host name only: nothing from the client is echoed). */
-static void G_GNUC_PRINTF(4, 5)
-reply(DmLmtpSession *s, guint code, const char *status, const char *fmt, ...)
+void
+dm_lmtp_reply_printf(DmLmtpSession *s, guint code, const char *status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -151,33 +91,33 @@ close_with(DmLmtpSession *s, const char *status, const char *text);
 
 /* A protocol error: answered, and counted towards max_errors, so a
  * client that sends garbage is shown the door. */
-static void
-protocol_error(DmLmtpSession *s, guint code, const char *status, const char *text)
+void
+dm_lmtp_protocol_error(DmLmtpSession *s, guint code, const char *status, const char *text)
 {
-	reply(s, code, status, "%s", text);
+	dm_lmtp_reply_printf(s, code, status, "%s", text);
 	if (++s->errors >= s->limits.max_errors)
 		close_with(s, "4.7.0", "Too many errors, closing connection");
 }
 
 /* ---- the transaction */
 
-static void
-message_clear(DmLmtpSession *s)
+void
+dm_lmtp_message_clear(DmLmtpSession *s)
 {
 	g_clear_pointer(&s->msg, g_free);
 	s->msg_len = s->msg_cap = 0;
 	s->msg_overflow = FALSE;
 }
 
-static void
-transaction_reset(DmLmtpSession *s)
+void
+dm_lmtp_transaction_reset(DmLmtpSession *s)
 {
 	s->in_mail = FALSE;
 	g_clear_pointer(&s->sender, g_free);
 	g_ptr_array_set_size(s->recipients, 0);
 	s->body_8bit = FALSE;
 	s->in_data = FALSE;
-	message_clear(s);
+	dm_lmtp_message_clear(s);
 	g_clear_pointer(&s->message, g_bytes_unref);
 	g_clear_pointer(&s->results, g_free);
 	g_clear_pointer(&s->have_result, g_free);
@@ -190,8 +130,8 @@ close_with(DmLmtpSession *s, const char *status, const char *text)
 {
 	if (s->state == DM_LMTP_CLOSED)
 		return;
-	reply(s, 421, status, "%s %s", s->hostname, text);
-	transaction_reset(s);
+	dm_lmtp_reply_printf(s, 421, status, "%s %s", s->hostname, text);
+	dm_lmtp_transaction_reset(s);
 	g_byte_array_set_size(s->held, 0);
 	s->state = DM_LMTP_CLOSED;
 }
@@ -206,7 +146,7 @@ message_append(DmLmtpSession *s, const guint8 *p, gsize n)
 	if (s->msg_overflow || n == 0)
 		return;
 	if (n > max - s->msg_len) {
-		message_clear(s);
+		dm_lmtp_message_clear(s);
 		s->msg_overflow = TRUE;
 		return;
 	}
@@ -232,8 +172,8 @@ end_of_data(DmLmtpSession *s)
 	s->in_data = FALSE;
 	if (s->msg_overflow) {
 		for (guint i = 0; i < n; i++)
-			reply(s, 552, "5.3.4", "Message too big for system");
-		transaction_reset(s);
+			dm_lmtp_reply_printf(s, 552, "5.3.4", "Message too big for system");
+		dm_lmtp_transaction_reset(s);
 		return;
 	}
 	s->message = g_bytes_new_take(g_realloc(s->msg, s->msg_len), s->msg_len);
@@ -256,6 +196,104 @@ static const guint8 dot_lf[] = { '.', '\n' };
 static const guint8 lf[] = { '\n' };
 static const guint8 cr[] = { '\r' };
 
+/* A "." line has ended, its own end being END: the end of the data when
+ * the line before ended the same way (or the data has just begun), else
+ * a "." line of data, since a "." line whose two line ends differ must
+ * not end the data (see lmtp.h). */
+static void
+dot_line_end(DmLmtpSession *s, LineEnd end)
+{
+	if (s->last_end == END_NONE || s->last_end == end) {
+		end_of_data(s);
+		return;
+	}
+	message_append(s, dot_lf, 2);
+	s->last_end = end;
+	s->data_state = DATA_LINE_START;
+}
+
+/* Each reader below takes the state it is named after and returns the
+ * bytes it used: 0 when it only moved to another state, which then reads
+ * the same byte.  The data ends when end_of_data() clears in_data. */
+
+static gsize
+data_line_start(DmLmtpSession *s, guint8 c)
+{
+	if (c == '.') {
+		s->data_state = DATA_DOT;
+		return 1;
+	}
+	s->data_state = DATA_MID;
+	return 0;
+}
+
+static gsize
+data_dot(DmLmtpSession *s, guint8 c)
+{
+	if (c == '\r') {
+		s->data_state = DATA_DOT_CR;
+		return 1;
+	}
+	if (c == '\n') {
+		dot_line_end(s, END_LF);
+		return 1;
+	}
+	/* A stuffed dot: dropped. */
+	s->data_state = DATA_MID;
+	return 0;
+}
+
+static gsize
+data_dot_cr(DmLmtpSession *s, guint8 c)
+{
+	if (c == '\n') {
+		dot_line_end(s, END_CRLF);
+		return 1;
+	}
+	/* A stuffed dot, then a bare CR kept as data. */
+	message_append(s, cr, 1);
+	s->data_state = DATA_MID;
+	return 0;
+}
+
+/* Inside a line: everything up to a CR or LF is data, in one piece. */
+static gsize
+data_mid(DmLmtpSession *s, const guint8 *p, gsize n)
+{
+	gsize j = 0;
+
+	while (j < n && p[j] != '\r' && p[j] != '\n')
+		j++;
+	message_append(s, p, j);
+	if (j == n)
+		return j;
+	if (p[j] == '\r') {
+		s->data_state = DATA_CR;
+	} else {
+		message_append(s, lf, 1);
+		s->last_end = END_LF;
+		s->data_state = DATA_LINE_START;
+	}
+	return j + 1;
+}
+
+static gsize
+data_cr(DmLmtpSession *s, guint8 c)
+{
+	if (c == '\n') {
+		message_append(s, lf, 1);
+		s->last_end = END_CRLF;
+		s->data_state = DATA_LINE_START;
+		return 1;
+	}
+	/* The CR before was bare, kept as data; a second CR may end the line. */
+	message_append(s, cr, 1);
+	if (c == '\r')
+		return 1;
+	s->data_state = DATA_MID;
+	return 0;
+}
+
 /* Read message data from P (N bytes); returns how many were used (all,
  * or up to the end of the terminating "." line). */
 static gsize
@@ -263,381 +301,29 @@ consume_data(DmLmtpSession *s, const guint8 *p, gsize n)
 {
 	gsize i = 0;
 
-	while (i < n) {
-		guint8 c = p[i];
-
+	while (i < n && s->in_data) {
 		switch (s->data_state) {
 		case DATA_LINE_START:
-			if (c == '.') {
-				s->data_state = DATA_DOT;
-				i++;
-			} else {
-				s->data_state = DATA_MID;
-			}
+			i += data_line_start(s, p[i]);
 			break;
 		case DATA_DOT:
-			if (c == '\r') {
-				s->data_state = DATA_DOT_CR;
-				i++;
-			} else if (c == '\n') {
-				i++;
-				if (s->last_end != END_CRLF) {
-					end_of_data(s);
-					return i;
-				}
-				/* CRLF "." LF: not the end, a "." line of data. */
-				message_append(s, dot_lf, 2);
-				s->last_end = END_LF;
-				s->data_state = DATA_LINE_START;
-			} else {
-				/* A stuffed dot: dropped. */
-				s->data_state = DATA_MID;
-			}
+			i += data_dot(s, p[i]);
 			break;
 		case DATA_DOT_CR:
-			if (c == '\n') {
-				i++;
-				if (s->last_end != END_LF) {
-					end_of_data(s);
-					return i;
-				}
-				/* LF "." CRLF: not the end, a "." line of data. */
-				message_append(s, dot_lf, 2);
-				s->last_end = END_CRLF;
-				s->data_state = DATA_LINE_START;
-			} else {
-				/* A stuffed dot, then a bare CR kept as data. */
-				message_append(s, cr, 1);
-				s->data_state = DATA_MID;
-			}
+			i += data_dot_cr(s, p[i]);
 			break;
-		case DATA_MID: {
-			gsize j = i;
-
-			while (j < n && p[j] != '\r' && p[j] != '\n')
-				j++;
-			message_append(s, p + i, j - i);
-			i = j;
-			if (i < n) {
-				if (p[i] == '\r') {
-					s->data_state = DATA_CR;
-				} else {
-					message_append(s, lf, 1);
-					s->last_end = END_LF;
-					s->data_state = DATA_LINE_START;
-				}
-				i++;
-			}
+		case DATA_MID:
+			i += data_mid(s, p + i, n - i);
 			break;
-		}
 		case DATA_CR:
-			if (c == '\n') {
-				message_append(s, lf, 1);
-				s->last_end = END_CRLF;
-				s->data_state = DATA_LINE_START;
-				i++;
-			} else if (c == '\r') {
-				/* The CR before was bare; this one may end the line. */
-				message_append(s, cr, 1);
-				i++;
-			} else {
-				message_append(s, cr, 1);
-				s->data_state = DATA_MID;
-			}
+			i += data_cr(s, p[i]);
 			break;
 		}
 	}
 	return i;
 }
 
-/* ---- commands */
-
-/* The path at P, which must start with "<": the address between the
- * brackets (source route removed) in *ADDR_R (caller frees with g_free)
- * and what follows the ">" in *REST_R (borrowed from P).  FALSE when it
- * is malformed: no brackets, a control character, too long, not UTF-8. */
-static gboolean
-parse_path(const char *p, char **addr_r, const char **rest_r)
-{
-	const char *start, *end;
-	gboolean quoted = FALSE;
-
-	if (*p != '<')
-		return FALSE;
-	start = ++p;
-	for (; *p != '\0'; p++) {
-		guchar c = (guchar) *p;
-
-		if (c < 0x20 || c == 0x7f)
-			return FALSE;
-		if (quoted && c == '\\' && p[1] != '\0')
-			p++;
-		else if (c == '"')
-			quoted = !quoted;
-		else if (!quoted && c == '>')
-			break;
-	}
-	if (*p != '>')
-		return FALSE;
-	end = p;
-	if (end - start > MAX_PATH_BYTES || !g_utf8_validate(start, end - start, NULL))
-		return FALSE;
-	/* A source route "@a,@b:user@c" names the last hop only. */
-	if (*start == '@') {
-		const char *colon = memchr(start, ':', end - start);
-
-		if (colon == NULL)
-			return FALSE;
-		start = colon + 1;
-	}
-	*addr_r = g_strndup(start, end - start);
-	*rest_r = end + 1;
-	return TRUE;
-}
-
-/* The value of parameter KEY=VALUE in PARAM when its key is KEY
- * (case-insensitive), else NULL.  Borrowed from PARAM. */
-static const char *
-param_value(const char *param, const char *key)
-{
-	gsize n = strlen(key);
-
-	if (g_ascii_strncasecmp(param, key, n) != 0)
-		return NULL;
-	if (param[n] == '=')
-		return param + n + 1;
-	return param[n] == '\0' ? "" : NULL;
-}
-
-static void
-cmd_lhlo(DmLmtpSession *s, const char *args)
-{
-	if (*args == '\0') {
-		protocol_error(s, 501, "5.5.4", "LHLO requires a domain name");
-		return;
-	}
-	transaction_reset(s);
-	s->greeted = TRUE;
-	g_string_append_printf(s->out,
-			       "250-%s\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n"
-			       "250-8BITMIME\r\n250 SIZE %" G_GSIZE_FORMAT "\r\n",
-			       s->hostname, s->limits.max_message_bytes);
-}
-
-static void
-cmd_mail(DmLmtpSession *s, const char *args)
-{
-	g_autofree char *addr = NULL;
-	g_auto(GStrv) params = NULL;
-	const char *rest;
-	gboolean body_8bit = FALSE;
-
-	if (!s->greeted) {
-		protocol_error(s, 503, "5.5.1", "Send LHLO first");
-		return;
-	}
-	if (s->in_mail) {
-		protocol_error(s, 503, "5.5.1", "Nested MAIL command");
-		return;
-	}
-	if (g_ascii_strncasecmp(args, "FROM:", 5) != 0) {
-		protocol_error(s, 501, "5.5.2", "Syntax: MAIL FROM:<address>");
-		return;
-	}
-	args += 5;
-	while (*args == ' ')
-		args++;
-	if (!parse_path(args, &addr, &rest) || (*rest != '\0' && *rest != ' ')) {
-		protocol_error(s, 501, "5.1.7", "Bad sender address syntax");
-		return;
-	}
-	params = g_strsplit(rest, " ", -1);
-	for (char **p = params; *p != NULL; p++) {
-		const char *v;
-
-		if (**p == '\0')
-			continue;
-		if ((v = param_value(*p, "SIZE")) != NULL) {
-			guint64 size;
-
-			if (!g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT64, &size, NULL)) {
-				protocol_error(s, 501, "5.5.4", "Bad SIZE parameter");
-				return;
-			}
-			if (size > s->limits.max_message_bytes) {
-				reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
-				return;
-			}
-		} else if ((v = param_value(*p, "BODY")) != NULL) {
-			if (g_ascii_strcasecmp(v, "8BITMIME") == 0) {
-				body_8bit = TRUE;
-			} else if (g_ascii_strcasecmp(v, "7BIT") == 0) {
-				body_8bit = FALSE;
-			} else {
-				protocol_error(s, 501, "5.5.4", "Bad BODY parameter");
-				return;
-			}
-		} else {
-			protocol_error(s, 555, "5.5.4", "Unsupported MAIL parameter");
-			return;
-		}
-	}
-	s->in_mail = TRUE;
-	s->sender = g_steal_pointer(&addr);
-	s->body_8bit = body_8bit;
-	reply(s, 250, "2.1.0", "Sender OK");
-}
-
-static void
-cmd_rcpt(DmLmtpSession *s, const char *args)
-{
-	g_autofree char *addr = NULL;
-	const char *rest;
-	struct dm_lmtp_reply r, given;
-
-	if (!s->in_mail) {
-		protocol_error(s, 503, "5.5.1", "Need MAIL before RCPT");
-		return;
-	}
-	if (g_ascii_strncasecmp(args, "TO:", 3) != 0) {
-		protocol_error(s, 501, "5.5.2", "Syntax: RCPT TO:<address>");
-		return;
-	}
-	args += 3;
-	while (*args == ' ')
-		args++;
-	if (!parse_path(args, &addr, &rest) || *addr == '\0' || (*rest != '\0' && *rest != ' ')) {
-		protocol_error(s, 501, "5.1.3", "Bad recipient address syntax");
-		return;
-	}
-	while (*rest == ' ')
-		rest++;
-	if (*rest != '\0') {
-		protocol_error(s, 555, "5.5.4", "Unsupported RCPT parameter");
-		return;
-	}
-	if (s->recipients->len >= s->limits.max_recipients) {
-		reply(s, 452, "4.5.3", "Too many recipients");
-		return;
-	}
-	dm_lmtp_reply_set(&r, 550, "5.1.1", "Unknown recipient");
-	if (s->check(addr, &r, s->user_data)) {
-		g_ptr_array_add(s->recipients, g_steal_pointer(&addr));
-		reply(s, 250, "2.1.5", "Recipient OK");
-		return;
-	}
-	/* Sanitise what the callback wrote, and never let a refusal read as
-	 * an acceptance. */
-	given = r;
-	given.status[sizeof(given.status) - 1] = '\0';
-	given.text[sizeof(given.text) - 1] = '\0';
-	if (given.code < 400 || given.code > 599)
-		dm_lmtp_reply_set(&r, 550, "5.1.1", given.text);
-	else
-		dm_lmtp_reply_set(&r, given.code, given.status, given.text);
-	reply_append(s, &r);
-}
-
-static void
-cmd_data(DmLmtpSession *s, const char *args)
-{
-	if (!s->in_mail) {
-		protocol_error(s, 503, "5.5.1", "Need MAIL command");
-		return;
-	}
-	if (s->recipients->len == 0) {
-		protocol_error(s, 503, "5.5.1", "No valid recipients");
-		return;
-	}
-	if (*args != '\0') {
-		protocol_error(s, 501, "5.5.4", "DATA takes no arguments");
-		return;
-	}
-	g_string_append(s->out, "354 End data with <CR><LF>.<CR><LF>\r\n");
-	s->in_data = TRUE;
-	s->data_state = DATA_LINE_START;
-	s->last_end = END_NONE;
-	message_clear(s);
-}
-
-/* One command line (NUL-free, without its line end, NUL-terminated). */
-static void
-command(DmLmtpSession *s, char *line)
-{
-	gsize verb_len = strcspn(line, " ");
-	char *args = line + verb_len;
-
-	while (*args == ' ')
-		args++;
-#define IS(v) (verb_len == strlen(v) && g_ascii_strncasecmp(line, (v), verb_len) == 0)
-	if (verb_len == 0)
-		protocol_error(s, 500, "5.5.2", "Syntax error");
-	else if (IS("LHLO"))
-		cmd_lhlo(s, args);
-	else if (IS("MAIL"))
-		cmd_mail(s, args);
-	else if (IS("RCPT"))
-		cmd_rcpt(s, args);
-	else if (IS("DATA"))
-		cmd_data(s, args);
-	else if (IS("RSET")) {
-		if (*args != '\0') {
-			protocol_error(s, 501, "5.5.4", "RSET takes no arguments");
-			return;
-		}
-		transaction_reset(s);
-		reply(s, 250, "2.0.0", "OK");
-	} else if (IS("NOOP"))
-		reply(s, 250, "2.0.0", "OK");
-	else if (IS("QUIT")) {
-		reply(s, 221, "2.0.0", "%s closing connection", s->hostname);
-		transaction_reset(s);
-		g_byte_array_set_size(s->held, 0);
-		s->state = DM_LMTP_CLOSED;
-	} else if (IS("VRFY")) {
-		if (*args == '\0')
-			protocol_error(s, 501, "5.5.4", "VRFY requires an address");
-		else
-			reply(s, 252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
-	} else if (IS("HELO") || IS("EHLO"))
-		protocol_error(s, 500, "5.5.1", "This is LMTP: use LHLO");
-	else
-		protocol_error(s, 500, "5.5.1", "Command unrecognized");
-#undef IS
-}
-
-/* Read command bytes from P (N bytes); returns how many were used (all,
- * or up to the end of one command line). */
-static gsize
-consume_command(DmLmtpSession *s, const guint8 *p, gsize n)
-{
-	const guint8 *nl = memchr(p, '\n', n);
-	gsize take = nl ? (gsize) (nl - p) : n;
-
-	/* The buffer holds max_line_bytes and the CR before the LF. */
-	if (!s->line_overflow && take <= s->limits.max_line_bytes + 1 - s->line_len) {
-		memcpy(s->line + s->line_len, p, take);
-		s->line_len += take;
-	} else {
-		s->line_overflow = TRUE;
-	}
-	if (nl == NULL)
-		return n;
-
-	if (!s->line_overflow && s->line_len > 0 && s->line[s->line_len - 1] == '\r')
-		s->line_len--;
-	if (s->line_overflow || s->line_len > s->limits.max_line_bytes)
-		protocol_error(s, 500, "5.5.2", "Line too long");
-	else if (memchr(s->line, '\0', s->line_len) != NULL)
-		protocol_error(s, 500, "5.5.2", "Syntax error: NUL in command");
-	else {
-		s->line[s->line_len] = '\0';
-		command(s, s->line);
-	}
-	s->line_len = 0;
-	s->line_overflow = FALSE;
-	return take + 1;
-}
+/* ---- the input */
 
 /* Process P (N bytes) as far as the state allows; returns the bytes used. */
 static gsize
@@ -649,7 +335,7 @@ process(DmLmtpSession *s, const guint8 *p, gsize n)
 		if (s->in_data)
 			i += consume_data(s, p + i, n - i);
 		else
-			i += consume_command(s, p + i, n - i);
+			i += dm_lmtp_consume_command(s, p + i, n - i);
 	}
 	return i;
 }
@@ -704,7 +390,7 @@ dm_lmtp_session_free(DmLmtpSession *s)
 {
 	if (s == NULL)
 		return;
-	transaction_reset(s);
+	dm_lmtp_transaction_reset(s);
 	g_ptr_array_unref(s->recipients);
 	g_byte_array_unref(s->held);
 	g_free(s->line);
@@ -767,8 +453,8 @@ results_complete(DmLmtpSession *s)
 	gsize used;
 
 	for (guint i = 0; i < s->envelope.n_recipients; i++)
-		reply_append(s, &s->results[i]);
-	transaction_reset(s);
+		dm_lmtp_reply_append(s, &s->results[i]);
+	dm_lmtp_transaction_reset(s);
 	s->state = DM_LMTP_READING;
 	if (s->held->len == 0)
 		return;

@@ -47,7 +47,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # fuzzer needs no database, and a compile error elsewhere must not stop it.
 objs="src/message.o src/message-parts.o src/charset.o src/html.o src/tnef.o src/screen.o src/thread.o
 	src/command.o src/quote.o src/quote-text.o src/quote-header.o
-	src/quote-signature.o src/quote-forward.o src/lmtp.o"
+	src/quote-signature.o src/quote-forward.o src/lmtp.o src/lmtp-commands.o"
 if [ ! -f "$build/lib/Makefile" ]; then
 	[ -f "$top/configure" ] || (cd "$top" && autoreconf -fi) || exit 2
 	mkdir -p "$build/lib"
@@ -72,7 +72,7 @@ cflags=$(pkg-config --cflags glib-2.0 gmime-3.0 libxml-2.0)
 	$libs -lm -o "$build/fuzz-deliver-input" >"$build/link.log" 2>&1 &&
 # shellcheck disable=SC2086
 "$CC" -g -O1 -fsanitize=fuzzer $san -I"$build/lib" -I"$top/src" $(pkg-config --cflags glib-2.0) \
-	"$top/tests/fuzz/fuzz-lmtp.c" "$build/lib/src/lmtp.o" \
+	"$top/tests/fuzz/fuzz-lmtp.c" "$build/lib/src/lmtp.o" "$build/lib/src/lmtp-commands.o" \
 	$(pkg-config --libs glib-2.0) -o "$build/fuzz-lmtp" >>"$build/link.log" 2>&1 || {
 	cat "$build/link.log" >&2
 	echo "run.sh: building the fuzzers failed" >&2
