@@ -26,22 +26,10 @@
 #include <poll.h>
 #include <string.h>
 
+#include "db-private.h"
 #include "db.h"
 #include "log.h"
 
-struct dm_db {
-	PGconn *conn;
-	char *error;
-	char sqlstate[6];
-	char *begin_sql[5]; /* BEGIN and the session's settings, per transaction */
-	GPtrArray *pending; /* struct pending: written, not yet sent */
-	gboolean in_transaction; /* from dm_db_begin to commit or rollback */
-	gsize pending_bytes;      /* parameter bytes held in pending */
-	int statement_timeout;    /* ms, 0 = none: the configured one */
-	gint64 deadline;          /* monotonic microseconds, 0 = none */
-	GHashTable *prepared;     /* SQL text -> statement name; NULL: unnamed statements */
-	guint names;              /* statement names handed out */
-};
 
 /* At most this many statements are prepared on a connection, so that a
  * caller building SQL text with values in it cannot grow the server's
@@ -96,8 +84,8 @@ notice_to_log(void *arg, const char *message)
 	dm_log_warn("postgresql: %s", clean);
 }
 
-static void
-set_error(struct dm_db *db, const char *what, const char *sqlstate)
+void
+dm_db_set_error(struct dm_db *db, const char *what, const char *sqlstate)
 {
 	g_free(db->error);
 	g_autofree char *clean = g_strdup(what ? what : "unknown database error");
@@ -131,7 +119,7 @@ dm_db_connect(const char *conninfo, const char *dbname_override, int connect_tim
 	struct dm_db *db = g_new0(struct dm_db, 1);
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory", NULL);
+		dm_db_set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory", NULL);
 		dm_log_error("database connection failed: %s", db->error);
 		dm_db_free(db);
 		return DM_TEMPFAIL;
@@ -150,7 +138,7 @@ dm_db_connect(const char *conninfo, const char *dbname_override, int connect_tim
 	db->pending = g_ptr_array_new_with_free_func(pending_free);
 	if (prepare_statements)
 		db->prepared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	set_error(db, "", NULL);
+	dm_db_set_error(db, "", NULL);
 	*db_out = db;
 	return DM_OK;
 }
@@ -185,7 +173,7 @@ dm_db_wait_notify(struct dm_db *db, int timeout_ms, const sigset_t *during)
 	int notified = 0;
 	for (int round = 0; round < 2; round++) {
 		if (!PQconsumeInput(db->conn)) {
-			set_error(db, PQerrorMessage(db->conn), NULL);
+			dm_db_set_error(db, PQerrorMessage(db->conn), NULL);
 			return -1;
 		}
 		PGnotify *n;
@@ -257,8 +245,8 @@ dm_db_sqlstate(struct dm_db *db)
  * temporary.  Everything else is also reported as temporary by deliver
  * (our bug or a schema problem must not bounce mail), but the admin
  * commands show it as an internal error. */
-static enum dm_status
-classify(struct dm_db *db, const PGresult *res)
+enum dm_status
+dm_db_classify(struct dm_db *db, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	/* The primary message is one line without the "ERROR:" decoration. */
@@ -277,7 +265,7 @@ classify(struct dm_db *db, const PGresult *res)
 		first_line = g_strndup(all, strcspn(all, "\n"));
 		msg = first_line;
 	}
-	set_error(db, msg, state);
+	dm_db_set_error(db, msg, state);
 	if (PQstatus(db->conn) == CONNECTION_BAD || state == NULL)
 		return DM_TEMPFAIL;
 	if (g_str_has_prefix(state, "08") || g_str_has_prefix(state, "53") ||
@@ -326,10 +314,88 @@ read_prepare(struct dm_db *db, enum dm_status *status)
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 			ok = TRUE;
 		else if (*status == DM_OK)
-			*status = classify(db, res);
+			*status = dm_db_classify(db, res);
 		PQclear(res);
 	}
 	return ok;
+}
+
+/* The statements of one pipeline: the queued ones, then the one that
+ * wants an answer; the names of those being prepared, and their texts. */
+struct pipeline {
+	guint queued, total;
+	char **names, **texts;
+};
+
+static void
+pipeline_free_from(struct pipeline *pl, guint from)
+{
+	for (guint i = from; i < pl->total; i++) {
+		g_free(pl->names[i]);
+		g_free(pl->texts[i]);
+	}
+	g_free(pl->names);
+	g_free(pl->texts);
+}
+
+/* Send the queued statements and SQL (when not NULL), then a sync;
+ * FALSE when the connection would not take them. */
+static gboolean
+pipeline_send(struct dm_db *db, struct pipeline *pl, const char *sql, int n, const char *const *values,
+	      const int *lengths, const int *formats)
+{
+	gboolean sent = PQenterPipelineMode(db->conn) == 1;
+	for (guint i = 0; sent && i < pl->queued; i++) {
+		struct pending *q = db->pending->pdata[i];
+		sent = send_statement(db, q->sql, q->n, (const char *const *) q->values, q->lengths, q->formats,
+				      &pl->names[i]);
+		if (pl->names[i])
+			pl->texts[i] = g_strdup(q->sql);
+	}
+	if (sent && sql) {
+		sent = send_statement(db, sql, n, values, lengths, formats, &pl->names[pl->queued]);
+		if (pl->names[pl->queued])
+			pl->texts[pl->queued] = g_strdup(sql);
+	}
+	if (sent)
+		sent = PQpipelineSync(db->conn) == 1;
+	g_ptr_array_set_size(db->pending, 0);
+	db->pending_bytes = 0;
+	return sent;
+}
+
+/* Read the results of statement I into *STATUS (the first failure
+ * decides); the answered statement's result goes to *KEPT.  FALSE on a
+ * COPY, which never belongs in a pipeline (see dm_db_copy_begin). */
+static gboolean
+pipeline_read_one(struct dm_db *db, struct pipeline *pl, guint i, gboolean wants, enum dm_status *status,
+		  PGresult **kept)
+{
+	PGresult *res;
+	if (pl->names[i]) {
+		/* The Parse's result comes first; the name is remembered only
+		 * when the server has it. */
+		if (read_prepare(db, status))
+			g_hash_table_insert(db->prepared, g_steal_pointer(&pl->texts[i]), g_steal_pointer(&pl->names[i]));
+	}
+	/* Each statement's results end with a NULL. */
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+			PQclear(res);
+			dm_db_set_error(db, "COPY inside a pipeline", NULL);
+			return FALSE;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (*status == DM_OK)
+				*status = dm_db_classify(db, res);
+		} else if (wants && *kept == NULL) {
+			*kept = res;
+			continue;
+		}
+		PQclear(res);
+	}
+	return TRUE;
 }
 
 /* Send the queued statements and then SQL (when not NULL) in one
@@ -340,85 +406,37 @@ static enum dm_status
 run_pipeline(struct dm_db *db, const char *sql, int n, const char *const *values, const int *lengths,
 	     const int *formats, PGresult **res_out)
 {
-	guint queued = db->pending->len;
-	guint total = queued + (sql ? 1 : 0);
-	g_autofree char **names = g_new0(char *, total + 1);
-	g_autofree char **texts = g_new0(char *, total + 1);
-	gboolean sent = PQenterPipelineMode(db->conn) == 1;
-	for (guint i = 0; sent && i < queued; i++) {
-		struct pending *q = db->pending->pdata[i];
-		sent = send_statement(db, q->sql, q->n, (const char *const *) q->values, q->lengths, q->formats,
-				      &names[i]);
-		if (names[i])
-			texts[i] = g_strdup(q->sql);
-	}
-	if (sent && sql) {
-		sent = send_statement(db, sql, n, values, lengths, formats, &names[queued]);
-		if (names[queued])
-			texts[queued] = g_strdup(sql);
-	}
-	if (sent)
-		sent = PQpipelineSync(db->conn) == 1;
-	g_ptr_array_set_size(db->pending, 0);
-	db->pending_bytes = 0;
-	if (!sent) {
+	struct pipeline pl = { .queued = db->pending->len };
+	pl.total = pl.queued + (sql ? 1 : 0);
+	pl.names = g_new0(char *, pl.total + 1);
+	pl.texts = g_new0(char *, pl.total + 1);
+	if (!pipeline_send(db, &pl, sql, n, values, lengths, formats)) {
 		/* Nothing or part of it reached the server: the connection is
 		 * gone or unusable, and the transaction with it. */
-		for (guint i = 0; i < total; i++) {
-			g_free(names[i]);
-			g_free(texts[i]);
-		}
-		classify(db, NULL);
+		pipeline_free_from(&pl, 0);
+		dm_db_classify(db, NULL);
 		return DM_TEMPFAIL;
 	}
-
 	enum dm_status status = DM_OK;
 	PGresult *kept = NULL;
-	for (guint i = 0; i < total; i++) {
-		PGresult *res;
-		if (names[i]) {
-			/* The Parse's result comes first; the name is
-			 * remembered only when the server has it. */
-			if (read_prepare(db, &status)) {
-				g_hash_table_insert(db->prepared, g_steal_pointer(&texts[i]),
-						    g_steal_pointer(&names[i]));
-			}
-			g_free(names[i]);
-			g_free(texts[i]);
+	for (guint i = 0; i < pl.total; i++) {
+		if (!pipeline_read_one(db, &pl, i, sql && i == pl.queued, &status, &kept)) {
+			PQclear(kept);
+			pipeline_free_from(&pl, i);
+			return DM_INTERNAL;
 		}
-		/* Each statement's results end with a NULL. */
-		while ((res = PQgetResult(db->conn)) != NULL) {
-			ExecStatusType st = PQresultStatus(res);
-			if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
-				/* Not for pipelines (see dm_db_copy_begin): a COPY
-				 * never ends in a NULL here. */
-				PQclear(res);
-				PQclear(kept);
-				for (guint j = i + 1; j < total; j++) {
-					g_free(names[j]);
-					g_free(texts[j]);
-				}
-				set_error(db, "COPY inside a pipeline", NULL);
-				return DM_INTERNAL;
-			}
-			if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-				if (status == DM_OK)
-					status = classify(db, res);
-			} else if (sql && i == queued && kept == NULL) {
-				kept = res;
-				continue;
-			}
-			PQclear(res);
-		}
+		g_clear_pointer(&pl.names[i], g_free);
+		g_clear_pointer(&pl.texts[i], g_free);
 	}
+	pipeline_free_from(&pl, pl.total);
 	PGresult *sync = PQgetResult(db->conn);
 	if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC && status == DM_OK)
-		status = classify(db, sync);
+		status = dm_db_classify(db, sync);
 	PQclear(sync);
 	if (PQexitPipelineMode(db->conn) != 1 && status == DM_OK)
-		status = classify(db, NULL);
+		status = dm_db_classify(db, NULL);
 	if (status == DM_OK && sql && kept == NULL) {
-		set_error(db, "no result", NULL);
+		dm_db_set_error(db, "no result", NULL);
 		status = DM_TEMPFAIL;
 	}
 	if (status != DM_OK || res_out == NULL)
@@ -439,7 +457,7 @@ dm_db_query_bin(struct dm_db *db, const char *sql, int n, const char *const *val
 	PGresult *res = PQexecParams(db->conn, sql, n, NULL, values, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		enum dm_status status = classify(db, res);
+		enum dm_status status = dm_db_classify(db, res);
 		PQclear(res);
 		return status;
 	}
@@ -500,8 +518,8 @@ dm_db_write(struct dm_db *db, const char *sql, int n, const char *const *values)
 }
 
 /* Send what is queued, alone (before COPY or a script). */
-static enum dm_status
-flush_pending(struct dm_db *db)
+enum dm_status
+dm_db_flush_pending(struct dm_db *db)
 {
 	return db->pending->len > 0 ? run_pipeline(db, NULL, 0, NULL, NULL, NULL, NULL) : DM_OK;
 }
@@ -515,14 +533,14 @@ dm_db_query(struct dm_db *db, const char *sql, int n, const char *const *values,
 enum dm_status
 dm_db_exec_script(struct dm_db *db, const char *sql)
 {
-	enum dm_status flushed = flush_pending(db);
+	enum dm_status flushed = dm_db_flush_pending(db);
 	if (flushed != DM_OK)
 		return flushed;
 	PGresult *res = PQexec(db->conn, sql);
 	ExecStatusType st = PQresultStatus(res);
 	enum dm_status status = DM_OK;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
-		status = classify(db, res);
+		status = dm_db_classify(db, res);
 	PQclear(res);
 	return status;
 }
@@ -532,19 +550,19 @@ dm_db_begin(struct dm_db *db)
 {
 	if (db->in_transaction) {
 		/* A bug: the queued writes of the open transaction would be lost. */
-		set_error(db, "BEGIN inside a transaction", NULL);
+		dm_db_set_error(db, "BEGIN inside a transaction", NULL);
 		return DM_INTERNAL;
 	}
 	/* A failure of an earlier transaction must not look like this one's
 	 * (dm_db_retryable). */
-	set_error(db, "", NULL);
+	dm_db_set_error(db, "", NULL);
 	g_ptr_array_set_size(db->pending, 0);
 	db->pending_bytes = 0;
 	if (db->deadline) {
 		/* No statement may outlive the delivery's deadline. */
 		gint64 left = (db->deadline - g_get_monotonic_time()) / 1000;
 		if (left <= 0) {
-			set_error(db, "delivery deadline exceeded", NULL);
+			dm_db_set_error(db, "delivery deadline exceeded", NULL);
 			return DM_TEMPFAIL;
 		}
 		int ms = db->statement_timeout > 0 ? (int) MIN(left, (gint64) db->statement_timeout) : (int) MIN(left, G_MAXINT);
@@ -570,7 +588,7 @@ dm_db_commit(struct dm_db *db)
 	/* A COMMIT of an aborted transaction answers "ROLLBACK" with
 	 * COMMAND_OK: that is a failure too. */
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		set_error(db, "transaction was rolled back at COMMIT", NULL);
+		dm_db_set_error(db, "transaction was rolled back at COMMIT", NULL);
 		status = DM_TEMPFAIL;
 	}
 	PQclear(res);
@@ -646,7 +664,7 @@ dm_db_create_database(struct dm_db *db, const char *name, gboolean *created)
 	/* CREATE DATABASE takes no parameters: quote the identifier. */
 	char *ident = PQescapeIdentifier(db->conn, name, strlen(name));
 	if (ident == NULL) {
-		set_error(db, PQerrorMessage(db->conn), NULL);
+		dm_db_set_error(db, PQerrorMessage(db->conn), NULL);
 		return DM_INTERNAL;
 	}
 	g_autofree char *sql = g_strdup_printf("CREATE DATABASE %s ENCODING 'UTF8' TEMPLATE template0", ident);
@@ -654,80 +672,4 @@ dm_db_create_database(struct dm_db *db, const char *name, gboolean *created)
 	st = dm_db_exec_script(db, sql);
 	*created = st == DM_OK;
 	return st;
-}
-
-/* ---- COPY FROM STDIN (FORMAT binary), streamed
- *
- * Large values (the raw message, attachments) go to the server in chunks
- * straight from the caller's memory: PQexecParams would first copy the
- * whole value into libpq's output buffer, which grows to the next power of
- * two above it (a 20 MB mail costs 32 MB more address space, 20 MB of it
- * touched).  One COPY also carries any number of rows in one round trip. */
-#define COPY_CHUNK (64 * 1024)
-
-static enum dm_status
-copy_put(struct dm_db *db, const void *data, gsize len)
-{
-	const char *p = data;
-	while (len > 0) {
-		int n = len > COPY_CHUNK ? COPY_CHUNK : (int) len;
-		if (PQputCopyData(db->conn, p, n) != 1) {
-			set_error(db, PQerrorMessage(db->conn), NULL);
-			return DM_TEMPFAIL;
-		}
-		p += n;
-		len -= (gsize) n;
-	}
-	return DM_OK;
-}
-
-enum dm_status
-dm_db_copy_begin(struct dm_db *db, const char *sql)
-{
-	enum dm_status flushed = flush_pending(db);
-	if (flushed != DM_OK)
-		return flushed;
-	PGresult *res = PQexec(db->conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		enum dm_status st = classify(db, res);
-		PQclear(res);
-		return st;
-	}
-	PQclear(res);
-	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-	return copy_put(db, header, sizeof header);
-}
-
-enum dm_status
-dm_db_copy_row(struct dm_db *db, const struct dm_copy_field *f, int n)
-{
-	guint16 count = GUINT16_TO_BE((guint16) n);
-	enum dm_status st = copy_put(db, &count, 2);
-	for (int i = 0; i < n && st == DM_OK; i++) {
-		gint32 len = f[i].data ? GINT32_TO_BE((gint32) f[i].len) : GINT32_TO_BE(-1);
-		st = copy_put(db, &len, 4);
-		if (st == DM_OK && f[i].data)
-			st = copy_put(db, f[i].data, f[i].len);
-	}
-	return st;
-}
-
-enum dm_status
-dm_db_copy_end(struct dm_db *db, gboolean ok)
-{
-	static const char trailer[2] = "\377\377";
-	enum dm_status st = DM_OK;
-	if (ok && copy_put(db, trailer, 2) != DM_OK)
-		ok = FALSE;
-	if (PQputCopyEnd(db->conn, ok ? NULL : "aborted by deskmail") != 1) {
-		set_error(db, PQerrorMessage(db->conn), NULL);
-		st = DM_TEMPFAIL;
-	}
-	PGresult *res;
-	while ((res = PQgetResult(db->conn)) != NULL) {
-		if (st == DM_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-			st = classify(db, res);
-		PQclear(res);
-	}
-	return ok ? st : (st == DM_OK ? DM_INTERNAL : st);
 }
