@@ -17,7 +17,7 @@ G_DEFINE_QUARK(dm-config-error-quark, dm_config_error)
 
 enum key_type {
 	KEY_STRING, KEY_ADDRESS, KEY_INT, KEY_SIZE, KEY_LIST, KEY_CHOICE, KEY_TAG, KEY_BOOL,
-	KEY_DURATION, KEY_ADDRESS_LIST
+	KEY_DURATION, KEY_ADDRESS_LIST, KEY_PROMISE
 };
 
 struct key_spec {
@@ -65,6 +65,11 @@ static const struct key_spec keys[] = {
 	{ "hours", "opening", KEY_STRING, OFF(opening_hours), "mon-fri 09:00-17:00", 0, 0, NULL },
 	{ "hours", "holidays", KEY_LIST, OFF(holidays), "", 0, 0, NULL },
 	{ "hours", "target", KEY_INT, OFF(target_hours), "24", 0, 10000, NULL },
+	{ "hours", "answer_urgent", KEY_PROMISE, OFF(promise.by_priority[DM_PRIORITY_URGENT]), "4 opening hours", 0, 0, NULL },
+	{ "hours", "answer_high", KEY_PROMISE, OFF(promise.by_priority[DM_PRIORITY_HIGH]), "8 opening hours", 0, 0, NULL },
+	{ "hours", "answer_normal", KEY_PROMISE, OFF(promise.by_priority[DM_PRIORITY_NORMAL]), "24 hours", 0, 0, NULL },
+	{ "hours", "answer_low", KEY_PROMISE, OFF(promise.by_priority[DM_PRIORITY_LOW]), "24 hours", 0, 0, NULL },
+	{ "hours", "answer_outside", KEY_PROMISE, OFF(promise.outside), "next-working-day-end", 0, 0, NULL },
 	{ "outgoing", "sendmail", KEY_STRING, OFF(sendmail), "/usr/sbin/sendmail", 0, 0, NULL },
 	{ "outgoing", "retry_delay", KEY_DURATION, OFF(retry_delay), "5m", 1, 86400, NULL },
 	{ "outgoing", "max_attempts", KEY_INT, OFF(max_attempts), "12", 1, 1000, NULL },
@@ -280,6 +285,12 @@ set_key(struct dm_config *cfg, const struct key_spec *k, const char *value, cons
 		return set_int((int *) base, k, v, path, error);
 	case KEY_SIZE:
 		return set_size((gsize *) base, k, v, path, error);
+	case KEY_PROMISE: {
+		g_autoptr(GError) local = NULL;
+		if (!dm_promise_rule_parse(v, (struct dm_promise_rule *) base, &local))
+			return fail(error, path, k, "%s", local->message);
+		return TRUE;
+	}
 	}
 	return FALSE;
 }
@@ -357,6 +368,25 @@ check_names(GKeyFile *kf, const char *path, GError **error)
 	return TRUE;
 }
 
+/* Before the answer_* keys, [hours] target alone set the due time of
+ * every ticket in opening hours.  A file that still sets target and none
+ * of answer_* keeps exactly that promise, so that an upgrade does not
+ * change what the desk tells its customers behind the operator's back. */
+static void
+legacy_target(struct dm_config *cfg, GKeyFile *kf)
+{
+	static const char *const answer_keys[] = { "answer_urgent", "answer_high", "answer_normal", "answer_low",
+						   "answer_outside" };
+	if (!g_key_file_has_key(kf, "hours", "target", NULL))
+		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(answer_keys); i++)
+		if (g_key_file_has_key(kf, "hours", answer_keys[i], NULL))
+			return;
+	for (int p = 0; p < DM_PRIORITY_COUNT; p++)
+		cfg->promise.by_priority[p] =
+			(struct dm_promise_rule) { DM_PROMISE_OPENING, (gint64) cfg->target_hours * 3600 };
+}
+
 /* Every key of the table, from the file or its default. */
 static gboolean
 read_keys(struct dm_config *cfg, GKeyFile *kf, const char *path, GError **error)
@@ -375,6 +405,7 @@ read_keys(struct dm_config *cfg, GKeyFile *kf, const char *path, GError **error)
 		if (!set_key(cfg, k, value, path, error))
 			return FALSE;
 	}
+	legacy_target(cfg, kf);
 	if (cfg->hostname[0] == '\0') {
 		g_free(cfg->hostname);
 		const char *at = strchr(cfg->support_address, '@');

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "message.h"
+#include "promise.h"
 
 struct dm_config {
 	char *path; /* the file it was read from */
@@ -52,7 +53,8 @@ struct dm_config {
 	char *timezone;
 	char *opening_hours;
 	char **holidays;
-	int target_hours;
+	int target_hours;      /* the report's measure; the due time is PROMISE */
+	struct dm_promise_policy promise; /* answer_* (or a lone legacy target) */
 
 	/* [outgoing] */
 	char *sendmail;

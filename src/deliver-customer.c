@@ -15,6 +15,7 @@
 #include "model.h"
 #include "notify.h"
 #include "outbox.h"
+#include "promise.h"
 #include "store.h"
 #include "thread.h"
 #include "topics.h"
@@ -134,9 +135,11 @@ header_lines(const struct dm_message *msg)
 	return out;
 }
 
-enum dm_status
-dm_deliver_classify(struct dm_db *db, struct delivery *d, const char *subject, const char *text, const char *lang,
-		const char *sender, int *topic)
+/* Classify the ticket's first mail and store topic, priority and team;
+ * *PRIORITY (may be NULL) gets the priority stored. */
+static enum dm_status
+classify(struct dm_db *db, struct delivery *d, const char *subject, const char *text, const char *lang,
+	 const char *sender, int *topic, const char **priority)
 {
 	struct dm_classification c;
 	g_autoptr(GPtrArray) headers = header_lines(d->msg);
@@ -149,8 +152,17 @@ dm_deliver_classify(struct dm_db *db, struct delivery *d, const char *subject, c
 	g_autofree char *by = c.by_rule ? g_strdup_printf("rule: %s", c.rule ? c.rule : "?")
 				       : g_strdup(c.topic >= 0 ? "model" : "triage");
 	const char *team = c.topic >= 0 ? dm_topics_team(d->desk->topics, c.topic) : NULL;
+	if (priority != NULL)
+		*priority = c.urgency ? c.urgency : "normal";
 	return dm_store_classification(db, d->ticket, name, c.urgency ? c.urgency : "normal", c.confidence, by,
 				       team && *team ? team : NULL);
+}
+
+enum dm_status
+dm_deliver_classify(struct dm_db *db, struct delivery *d, const char *subject, const char *text, const char *lang,
+		const char *sender, int *topic)
+{
+	return classify(db, d, subject, text, lang, sender, topic, NULL);
 }
 
 enum dm_status
@@ -168,7 +180,9 @@ dm_deliver_open_ticket(struct dm_db *db, struct delivery *d, const char *subject
 	const struct dm_config *cfg = d->cfg;
 	enum dm_status st;
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	*due_at = dm_hours_add(d->desk->hours, now, cfg->target_hours);
+	/* The priority is known only after classification; until then the
+	 * ticket has the normal promise (see new_ticket_stages). */
+	*due_at = dm_promise_due(d->desk->hours, &cfg->promise, now, DM_PRIORITY_NORMAL);
 	struct dm_new_ticket t = { .subject = subject, .requester = requester, .queue = d->queue,
 				   .language = language, .related = match ? match->related : 0,
 				   .relation = match ? match->relation : NULL, .due_at = *due_at };
@@ -200,17 +214,27 @@ dm_deliver_notify_agents(struct dm_db *db, struct delivery *d, const char *reaso
 
 /* A new ticket's events and classification: created, classified (not
  * for automatic mail), and its link to the ticket it relates to or
- * follows up.  *TOPIC is the topic's index or -1. */
+ * follows up.  *TOPIC is the topic's index or -1.  A priority other than
+ * normal changes the promise, so *DUE_AT is recomputed and stored before
+ * the acknowledgement quotes it; the clock is read again, milliseconds
+ * after the ticket was opened with it. */
 static enum dm_status
-new_ticket_stages(struct dm_db *db, struct delivery *d, const char *language, int *topic)
+new_ticket_stages(struct dm_db *db, struct delivery *d, const char *language, int *topic, gint64 *due_at)
 {
 	const struct dm_message *msg = d->msg;
 	const struct dm_thread_match *match = &d->plan.match;
 	const char *actor = msg->from.addr;
+	const char *priority = "normal";
 	enum dm_status st = dm_store_event(db, d->ticket, d->message_row, actor, "created", NULL, "new",
 					   match->relation);
 	if (st == DM_OK && !d->screen.automatic)
-		st = dm_deliver_classify(db, d, msg->subject, msg->text, language, actor, topic);
+		st = classify(db, d, msg->subject, msg->text, language, actor, topic, &priority);
+	enum dm_priority p = dm_priority_from_name(priority);
+	if (st == DM_OK && p != DM_PRIORITY_NORMAL) {
+		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+		*due_at = dm_promise_due(d->desk->hours, &d->cfg->promise, now, p);
+		st = dm_store_set_due(db, d->ticket, *due_at);
+	}
 	if (st != DM_OK || !match->related)
 		return st;
 	g_autofree char *rel = g_strdup_printf("%" G_GINT64_FORMAT, match->related);
@@ -336,7 +360,7 @@ dm_deliver_customer(struct dm_db *db, struct delivery *d)
 
 	int topic = -1;
 	if (d->new_ticket) {
-		if ((st = new_ticket_stages(db, d, language, &topic)) != DM_OK)
+		if ((st = new_ticket_stages(db, d, language, &topic, &due_at)) != DM_OK)
 			return st;
 	} else if ((st = dm_store_touch_ticket(db, match, automatic, msg->from.addr, d->message_row)) != DM_OK) {
 		return st;

@@ -583,6 +583,37 @@ dm_hours_between(const struct dm_hours *h, gint64 from, gint64 to)
 	return total;
 }
 
+gboolean
+dm_hours_is_open(const struct dm_hours *h, gint64 t)
+{
+	return t > MIN_INSTANT && t < MAX_INSTANT && dm_hours_between(h, t, t + 1) == 1;
+}
+
+gint64
+dm_hours_next_day_close(const struct dm_hours *h, gint64 from)
+{
+	if (from < MIN_INSTANT || from > MAX_INSTANT)
+		return from + DAY_SECS;
+
+	/* A day counts only when it opens at or after FROM, so that the
+	 * customer is promised a whole working day, never the rest of one. */
+	gint64 day = local_day(h->tz, from);
+	for (int n = 0; n <= SCAN_DAYS; n++, day++) {
+		const GArray *spans = day_spans(h, day);
+		if (spans == NULL || spans->len == 0)
+			continue;
+		gint64 first_start, first_end, last_start, last_end;
+		span_instants(h, day, &g_array_index(spans, struct span, 0), &first_start, &first_end);
+		span_instants(h, day, &g_array_index(spans, struct span, spans->len - 1), &last_start,
+			      &last_end);
+		/* An interval the clocks skipped entirely has no open time. */
+		if (first_start < from || last_end <= first_start)
+			continue;
+		return last_end;
+	}
+	return from + DAY_SECS;
+}
+
 /* ---- Formatting ------------------------------------------------------- */
 
 enum lang { LANG_EN, LANG_SL, LANG_FI, LANG_HU };

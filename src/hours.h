@@ -50,6 +50,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DmHours, dm_hours_free)
  * FROM + HOURS * 3600, saturated at G_MAXINT64.  H is borrowed. */
 gint64 dm_hours_add(const struct dm_hours *h, gint64 from, double hours);
 
+/* Whether the desk is open at instant T: T lies inside an opening
+ * interval (its start counts, its end does not) on a day that is not a
+ * holiday.  H is borrowed. */
+gboolean dm_hours_is_open(const struct dm_hours *h, gint64 t);
+
+/* The closing time of the next full working day after FROM: the first
+ * local day whose first opening is at or after FROM, and the end of that
+ * day's last opening interval.  Mail on Monday 22:13 or Tuesday 07:00
+ * gets Tuesday's closing time; mail on Tuesday 10:00 (open) gets
+ * Wednesday's.  Holidays are closed days.  Bounded like dm_hours_add():
+ * when three years hold no such day (or FROM lies outside the years 1 to
+ * 9999), returns FROM + 24 h.  H is borrowed. */
+gint64 dm_hours_next_day_close(const struct dm_hours *h, gint64 from);
+
 /* Open (business) seconds between FROM and TO; 0 if TO <= FROM.  Bounded:
  * instants outside the years 1 to 9999 are clamped to that range, and
  * only the first 100 years (36525 days) after FROM are counted.  H is

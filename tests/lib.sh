@@ -125,7 +125,6 @@ ${DM_ACK_EXTRA:-}
 timezone = Europe/Ljubljana
 opening = mon-fri 09:00-20:00; sat 09:00-13:00
 holidays = 12-25; 12-26; 01-01
-target = 24
 
 [outgoing]
 sendmail = $TOP_SRCDIR/tests/recording-sendmail

@@ -144,8 +144,53 @@ test_defaults(void **state G_GNUC_UNUSED)
 		assert_string_equal(cfg->charset_fallback[2], "iso-8859-2");
 		assert_string_equal(cfg->charset_fallback[3], "windows-1252");
 		assert_string_equal(cfg->log_target, "stderr");
+		/* The desks' promise (src/promise.h). */
+		struct dm_promise_policy def;
+		dm_promise_policy_default(&def);
+		for (int p = 0; p < DM_PRIORITY_COUNT; p++) {
+			assert_int_equal(cfg->promise.by_priority[p].kind, def.by_priority[p].kind);
+			assert_int_equal(cfg->promise.by_priority[p].seconds, def.by_priority[p].seconds);
+		}
+		assert_int_equal(cfg->promise.outside.kind, DM_PROMISE_DAY_END);
+		assert_int_equal(def.by_priority[DM_PRIORITY_NORMAL].seconds, 24 * 3600);
+		assert_int_equal(cfg->target_hours, 24);
 		dm_config_free(cfg);
 	}
+}
+
+/* The answer-by keys, and the lone legacy target that still sets every
+ * priority's due time in opening hours. */
+static void
+test_promise_keys(void **state G_GNUC_UNUSED)
+{
+	struct dm_config *cfg = load_ok("[hours]\nanswer_urgent = 2 opening hours\nanswer_high = 1 day\n"
+					"answer_normal = 30h\nanswer_low = next-working-day-end\n"
+					"answer_outside = 36 hours\n");
+	const struct dm_promise_rule *r = cfg->promise.by_priority;
+	assert_int_equal(r[DM_PRIORITY_URGENT].kind, DM_PROMISE_OPENING);
+	assert_int_equal(r[DM_PRIORITY_URGENT].seconds, 7200);
+	assert_int_equal(r[DM_PRIORITY_HIGH].kind, DM_PROMISE_ELAPSED);
+	assert_int_equal(r[DM_PRIORITY_HIGH].seconds, 86400);
+	assert_int_equal(r[DM_PRIORITY_NORMAL].seconds, 30 * 3600);
+	assert_int_equal(r[DM_PRIORITY_LOW].kind, DM_PROMISE_DAY_END);
+	assert_int_equal(cfg->promise.outside.kind, DM_PROMISE_ELAPSED);
+	assert_int_equal(cfg->promise.outside.seconds, 36 * 3600);
+	dm_config_free(cfg);
+
+	cfg = load_ok("[hours]\ntarget = 16\n");
+	for (int p = 0; p < DM_PRIORITY_COUNT; p++) {
+		assert_int_equal(cfg->promise.by_priority[p].kind, DM_PROMISE_OPENING);
+		assert_int_equal(cfg->promise.by_priority[p].seconds, 16 * 3600);
+	}
+	dm_config_free(cfg);
+
+	/* With any answer_* key, target is only the report's measure. */
+	cfg = load_ok("[hours]\ntarget = 16\nanswer_urgent = 1 opening hour\n");
+	assert_int_equal(cfg->target_hours, 16);
+	assert_int_equal(cfg->promise.by_priority[DM_PRIORITY_URGENT].seconds, 3600);
+	assert_int_equal(cfg->promise.by_priority[DM_PRIORITY_NORMAL].kind, DM_PROMISE_ELAPSED);
+	assert_int_equal(cfg->promise.by_priority[DM_PRIORITY_NORMAL].seconds, 24 * 3600);
+	dm_config_free(cfg);
 }
 
 /* Every key set: every value is taken as written. */
@@ -321,6 +366,14 @@ static const struct error_case error_cases[] = {
 	/* The unknown group is reported before a bad value in a known one. */
 	{ "unknown group after a bad value", "[deliver]\ndeadline = soon\n[Desk]\n",
 	  "[Desk]: unknown group" },
+
+	{ "answer-by rule without a unit", "[hours]\nanswer_high = 8\n",
+	  "[hours] answer_high: '8': want e.g. '24 hours', '8 opening hours' or 'next-working-day-end'" },
+	{ "answer-by rule in opening days", "[hours]\nanswer_low = 2 opening days\n",
+	  "[hours] answer_low: '2 opening days': opening time is counted in hours or minutes "
+	  "(or use 'next-working-day-end')" },
+	{ "unknown answer-by key", "[hours]\nanswer_critical = 1h\n",
+	  "[hours] answer_critical: unknown key" },
 
 	{ "not a whole number", "[deliver]\ndeadline = soon\n",
 	  "[deliver] deadline: not a whole number: 'soon'" },
@@ -603,6 +656,7 @@ main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_promise_keys),
 		cmocka_unit_test(test_all_keys_set),
 		cmocka_unit_test(test_support_address),
 		cmocka_unit_test(test_sizes),

@@ -245,4 +245,46 @@ is "$(dm_sent_count)" $((before + 8)) "two concurrent flushes: 8 rows, 8 mails"
 is "$(cat "$T"/f1.out "$T"/f2.out | sed 's/ sent.*//' | paste -sd+ | bc)" 8 "... split between them"
 is "$(dm_count "outbox WHERE status = 'queued'")" 0 "... nothing left queued"
 
+# --- the answer-by line of the desk's promise ([hours] answer_*), with
+# the clock set by faketime.  The Finnish and Hungarian mails are normal:
+# Monday 22:13 is outside opening hours, so the end of the next working
+# day (Tuesday 20:00, not the Thursday 11:00 that 24 opening hours gave);
+# Friday 19:30 is inside, and 24 hours later the short Saturday is over,
+# so Monday 09:00.  The Slovenian (users are waiting) and English (locked
+# out) mails are urgent: 4 opening hours.
+declare -A WANT PRIO
+PRIO=([sl]=urgent [fi]=normal [hu]=normal [en]=urgent)
+WANT[sl-mon]="torek, 24. novembra 2026 ob 13.00"
+WANT[fi-mon]="tiistaina 24. marraskuuta 2026 klo 20.00"
+WANT[hu-mon]="2026. november 24., kedd 20:00"
+WANT[en-mon]="Tuesday, 24 November 2026 at 13:00"
+WANT[sl-fri]="sobota, 21. novembra 2026 ob 12.30"
+WANT[fi-fri]="maanantaina 23. marraskuuta 2026 klo 9.00"
+WANT[hu-fri]="2026. november 23., hétfő 9:00"
+WANT[en-fri]="Saturday, 21 November 2026 at 12:30"
+if command -v faketime >/dev/null; then
+	for when in "mon 2026-11-23 22:13:00" "fri 2026-11-20 19:30:00"; do
+		day=${when%% *}
+		for lang in sl fi hu en; do
+			addr="due-$day-$lang@example.net"
+			mail "due-$day-$lang@example" "$addr" "${SUBJ[$lang]}" "${BODY[$lang]}" >"$T/due.eml"
+			before=$(dm_sent_count)
+			dm_sent >"$T/sent-before"
+			# faketime reads the time in its TZ; deskmail itself never uses TZ.
+			OUT=$(TZ=Europe/Ljubljana faketime "${when#* }" "$DESKMAIL" deliver <"$T/due.eml" 2>&1)
+			is "$?" 0 "$lang, $day: stored at the faked time"
+			is "$(dm_sent_count)" $((before + 1)) "$lang, $day: acknowledged"
+			is "$(pg_sql "SELECT priority FROM tickets WHERE id = $(ticket_of "due-$day-$lang@example")")" \
+				"${PRIO[$lang]}" "$lang, $day: priority ${PRIO[$lang]}"
+			# The recording sendmail names its files by the (faked) clock.
+			f=$(dm_sent | grep -vxFf "$T/sent-before")
+			line=$(dm_body "$f" | grep -F "${WANT[$lang-$day]}")
+			ok "$([ -n "$line" ]; echo $?)" "$lang, $day: answer by ${WANT[$lang-$day]}"
+			diag "$lang, $day: $line"
+		done
+	done
+else
+	ok 1 "faketime is installed (apt-get install faketime)"
+fi
+
 tap_done
