@@ -153,7 +153,7 @@ const struct dm_quote_lang dm_quote_langs[] = {
 	{ .code = "pl",
 	  .openers = L("w dniu", "dnia"),
 	  .verbs = L("napisał(a)", "napisał", "napisała", "pisze", "napisał/a"),
-	  .verb_words = L("pisze"),
+	  .verb_words = L("pisze", "napisana przez"),
 	  .fields = F({ "od", FIELD_FROM }, { "nadawca", FIELD_FROM }, { "wysłano", FIELD_DATE },
 		      { "wysłane", FIELD_DATE }, { "data", FIELD_DATE }, { "do", FIELD_TO },
 		      { "dw", FIELD_CC }, { "udw", FIELD_CC }, { "temat", FIELD_SUBJECT }),
