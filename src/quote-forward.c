@@ -1,31 +1,21 @@
 /* quote-forward.c - the original of a forward written inline: where the
  * client's forward header is (Gmail's, Apple's, Thunderbird's and
- * Outlook's, in en, sl, fi and hu), who sent the original and what it
+ * Outlook's, in the languages of quote-patterns.c), who sent the original and what it
  * said.  Like the rest of the quote modules it reads line by line from
  * the top with bounded look-ahead, so any text costs linear time. */
 #include "dm-autoconf.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "quote.h"
 #include "quote-private.h"
 
-/* Titles of the dashed forward separators (folded). */
-static const char *const forward_titles[] = {
-	"forwarded message", "original message",    "posredovano sporočilo", "izvirno sporočilo",
-	"välitetty viesti",  "alkuperäinen viesti", "továbbított üzenet",    "eredeti üzenet",
-	NULL,
-};
-
-/* Apple Mail's forward introduction (folded, whole line). */
-static const char *const forward_intros[] = {
-	"begin forwarded message:", "začetek posredovanega sporočila:",
-	"välitetty viesti alkaa:", "továbbított levél kezdete:", NULL,
-};
-
-/* A forward separator line: dashed title or Apple's introduction. */
-static gboolean
-is_forward_separator(struct line l)
+/* A forward separator line: a dashed title ("---------- Forwarded
+ * message ---------", Thunderbird's "-------- Original Message
+ * --------") or Apple's introduction, in any language of the table. */
+gboolean
+dm_quote_is_forward_separator(struct line l, gboolean with_original)
 {
 	struct line t = trimmed(l);
 	char *f;
@@ -36,7 +26,10 @@ is_forward_separator(struct line l)
 	if (t.s[t.len - 1] != '-' && t.s[t.len - 1] != ':')
 		return FALSE;
 	f = fold_line(t);
-	result = dm_quote_is_dashed_title(f, forward_titles) || in_set(f, forward_intros);
+	result = dm_quote_in_lang_list(f, offsetof(struct dm_quote_lang, forward_titles), TRUE) ||
+		 (with_original &&
+		  dm_quote_in_lang_list(f, offsetof(struct dm_quote_lang, original_titles), TRUE)) ||
+		 dm_quote_in_lang_list(f, offsetof(struct dm_quote_lang, forward_intros), FALSE);
 	g_free(f);
 	return result;
 }
@@ -180,7 +173,7 @@ find_forward_start(const struct line *lines, gint8 *cache, gsize n, gsize *start
 
 		if (is_blank(l))
 			continue;
-		if (is_forward_separator(l)) {
+		if (dm_quote_is_forward_separator(l, TRUE)) {
 			*start = i + 1;
 			return TRUE;
 		}

@@ -1,13 +1,17 @@
 /* quote-header.c - recognising the header a mail client writes above a
- * quote: an attribution ("On <date>, Ana <ana@x> wrote:" and its sl, fi
- * and hu forms), Outlook's "-----Original Message-----", and Outlook's
- * block of "From:/Sent:/To:/Subject:" lines.  An attribution must carry
- * a date, a time or an address, so that an agent's sentence ending in
+ * quote: an attribution ("On <date>, Ana <ana@x> wrote:" and its
+ * translations, also wrapped over up to three lines), Outlook's
+ * "-----Original Message-----", Android's "---- Ana wrote ----",
+ * GroupWise's ">>> Ana 24.11.2026 10:00 >>>", and Outlook's block of
+ * "From:/Sent:/To:/Subject:" lines.  The words come from the table in
+ * quote-patterns.c; the shapes are here.  An attribution must carry a
+ * date, a time or an address, so that an agent's sentence ending in
  * "wrote:" stays.  Every test looks ahead only a bounded number of
  * lines, and the field kind of a line is computed once (the kind cache),
  * so recognising headers costs linear time whatever the text. */
 #include "dm-autoconf.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "quote.h"
@@ -20,60 +24,45 @@
  * only cost time. */
 #define MAX_BLOCK_LINES 16
 
-struct field_name {
-	const char *name; /* folded */
-	int kind;
-};
+/* An attribution wrapped over lines joins at most this many. */
+#define MAX_WRAP_LINES 3
 
-/* Field names of Outlook's header block and of the forward headers of
- * Gmail, Thunderbird and Apple Mail, in en, sl, fi and hu.  Gmail mixes
- * languages ("Od:" then "Date:"), so any name counts in any block. */
-static const struct field_name field_names[] = {
-	{ "from", FIELD_FROM },
-	{ "od", FIELD_FROM },
-	{ "pošiljatelj", FIELD_FROM },
-	{ "lähettäjä", FIELD_FROM },
-	{ "feladó", FIELD_FROM },
-	{ "sent", FIELD_DATE },
-	{ "date", FIELD_DATE },
-	{ "poslano", FIELD_DATE },
-	{ "datum", FIELD_DATE },
-	{ "lähetetty", FIELD_DATE },
-	{ "päivämäärä", FIELD_DATE },
-	{ "päiväys", FIELD_DATE },
-	{ "elküldve", FIELD_DATE },
-	{ "küldve", FIELD_DATE },
-	{ "dátum", FIELD_DATE },
-	{ "to", FIELD_TO },
-	{ "za", FIELD_TO },
-	{ "prejemnik", FIELD_TO },
-	{ "vastaanottaja", FIELD_TO },
-	{ "címzett", FIELD_TO },
-	{ "cc", FIELD_CC },
-	{ "bcc", FIELD_CC },
-	{ "kp", FIELD_CC },
-	{ "skp", FIELD_CC },
-	{ "kopija", FIELD_CC },
-	{ "kopio", FIELD_CC },
-	{ "piilokopio", FIELD_CC },
-	{ "másolat", FIELD_CC },
-	{ "másolatot kap", FIELD_CC },
-	{ "reply-to", FIELD_CC },
-	{ "subject", FIELD_SUBJECT },
-	{ "zadeva", FIELD_SUBJECT },
-	{ "aihe", FIELD_SUBJECT },
-	{ "tárgy", FIELD_SUBJECT },
-};
+/* The field names of every language, folded name -> kind, built once. */
+static GHashTable *
+field_table(void)
+{
+	static gsize done;
+	static GHashTable *table;
 
-/* Outlook's "-----Original Message-----" titles (folded). */
-static const char *const original_titles[] = {
-	"original message", "izvirno sporočilo", "alkuperäinen viesti", "eredeti üzenet", NULL,
-};
+	if (g_once_init_enter(&done)) {
+		GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
 
-/* Slovenian attribution endings: the verb's forms as clients write them. */
-static const char *const sl_wrote[] = {
-	" napisal:", " napisala:", " napisalo:", " napisal(a):", " napisal/a:", " napisal-a:", NULL,
-};
+		for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++)
+			for (const struct dm_quote_field_name *fn = lang->fields; fn->name; fn++)
+				g_hash_table_insert(t, (gpointer) fn->name, GINT_TO_POINTER(fn->kind));
+		table = t;
+		g_once_init_leave(&done, 1);
+	}
+	return table;
+}
+
+gboolean
+dm_quote_in_lang_list(const char *f, gsize list, gboolean dashed)
+{
+	const char *core = f;
+	gsize core_len = strlen(f);
+
+	if (dashed && !dm_quote_dashed_core(f, &core, &core_len))
+		return FALSE;
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++) {
+		const char *const *set = *(const char *const *const *) (const void *) ((const char *) lang + list);
+
+		for (; *set; set++)
+			if (strlen(*set) == core_len && memcmp(*set, core, core_len) == 0)
+				return TRUE;
+	}
+	return FALSE;
+}
 
 /* F carries a year (four digits in a row) or a time ("10:00", "10.00"):
  * what separates a client's attribution from prose. */
@@ -114,40 +103,89 @@ has_word(const char *f, const char *word)
 	return FALSE;
 }
 
-/* F (folded) is an attribution line in en, sl, fi or hu, or mutt's
- * "* Name <addr> [date]:".  Each needs a date, a time or an address as
- * well as the verb, so that an agent's sentence ending in "wrote:" stays. */
+/* F (folded) starts with an attribution's opener ("on", "am", "le",
+ * "w dniu") of any language, followed by a space. */
+static gboolean
+starts_with_opener(const char *f)
+{
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++)
+		for (const char *const *o = lang->openers; *o; o++) {
+			gsize ol = strlen(*o);
+
+			if (strncmp(f, *o, ol) == 0 && f[ol] == ' ')
+				return TRUE;
+		}
+	return FALSE;
+}
+
+/* The LEN bytes at F end in an attribution verb of any language, as a
+ * word: after the start, a blank, or the end of an address or quoted
+ * name ("<notifications@github.com>wrote" has lost its space). */
+static gboolean
+ends_with_verb(const char *f, gsize len)
+{
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++)
+		for (const char *const *v = lang->verbs; *v; v++) {
+			gsize vl = strlen(*v);
+
+			if (len >= vl && memcmp(f + len - vl, *v, vl) == 0 &&
+			    (len == vl || strchr(" >)]\"'", f[len - vl - 1])))
+				return TRUE;
+		}
+	return FALSE;
+}
+
+static gboolean
+has_verb_word(const char *f)
+{
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++)
+		for (const char *const *v = lang->verb_words; *v; v++)
+			if (has_word(f, *v))
+				return TRUE;
+	return FALSE;
+}
+
+/* The length of F without a final ":" and the blanks before it (French
+ * writes "a écrit :"). */
+static gsize
+core_length(const char *f, gsize len)
+{
+	if (len > 0 && f[len - 1] == ':')
+		len--;
+	while (len > 0 && f[len - 1] == ' ')
+		len--;
+	return len;
+}
+
+/* F (folded) is an attribution line in a language of the table, Gmail's
+ * and Yandex's verbless "<date>, Ana <ana@x>:", or mutt's "* Name <addr>
+ * [date]:".  Each needs a date, a time or an address as well as the
+ * verb, so that an agent's sentence ending in "wrote:" stays; a verb at
+ * the end without an address also needs the line to open as clients
+ * open it, with the opener or the date. */
 static gboolean
 is_attribution(const char *f)
 {
+	gsize len = strlen(f), core;
 	gboolean at, dated;
 
-	if (!g_str_has_suffix(f, ":"))
+	if (len < 2 || f[len - 1] != ':')
 		return FALSE;
 	at = strchr(f, '@') != NULL;
 	dated = has_date_or_time(f);
 	if (!at && !dated)
 		return FALSE;
-
-	/* "On <date>, Ana wrote:", "Ana <ana@x> wrote:", Apple's "On 24 Nov
-	 * 2026, at 10:00, Ana <ana@x> wrote:", old Thunderbird's "Ana wrote
-	 * on <date>:". */
-	if (g_str_has_suffix(f, " wrote:") && (at || g_str_has_prefix(f, "on ")))
+	core = core_length(f, len);
+	if (ends_with_verb(f, core) &&
+	    (at || starts_with_opener(f) || g_ascii_isdigit(f[0])))
 		return TRUE;
-	if (dated && strstr(f, " wrote on ") != NULL)
+	/* The verb inside: "Am ... schrieb Ana <ana@x>:", "Ana kirjoitti ti
+	 * 24.11.2026 klo 10.00:", "Ana wrote on <date>:". */
+	if (has_verb_word(f))
 		return TRUE;
-	/* "Dne ... je Ana napisal(a):", Gmail's "V tor., ... je oseba Ana
-	 * <ana@x> napisala:". */
-	if (ends_with_any(f, sl_wrote))
-		return TRUE;
-	/* Gmail's "Ana <ana@x> kirjoitti ti 24.11.2026 klo 10.00:" puts the
-	 * verb before the date, Apple's "24.11.2026 kello 10.00, Ana
-	 * <ana@x> kirjoitti:" at the end. */
-	if (has_word(f, "kirjoitti"))
-		return TRUE;
-	/* Gmail's "Ana <ana@x> ezt írta (időpont: 2026. nov. 24., K, 10:00):",
-	 * Thunderbird's "2026. 11. 24. 10:00 keltezéssel, Ana írta:". */
-	if (has_word(f, "írta"))
+	/* Gmail in Russian and old Gmail in untranslated languages, Yandex,
+	 * mail.ru: a date and an address and nothing else to say. */
+	if (at && dated && core > 0 && f[core - 1] == '>')
 		return TRUE;
 	/* mutt's attribution as many set it. */
 	if (g_str_has_prefix(f, "* ") && g_str_has_suffix(f, "]:") && strchr(f, '[') && dated)
@@ -155,14 +193,10 @@ is_attribution(const char *f)
 	return FALSE;
 }
 
-/* F (folded) is a title between dashes ("-----Original Message-----",
- * "-------- Forwarded Message --------") whose title is in TITLES. */
 gboolean
-dm_quote_is_dashed_title(const char *f, const char *const *titles)
+dm_quote_dashed_core(const char *f, const char **core, gsize *core_len)
 {
 	const char *p = f, *end = f + strlen(f);
-	char *core;
-	gboolean found;
 
 	if (!g_str_has_prefix(f, "--") || !g_str_has_suffix(f, "--"))
 		return FALSE;
@@ -172,17 +206,47 @@ dm_quote_is_dashed_title(const char *f, const char *const *titles)
 		end--;
 	if (p == end)
 		return FALSE;
-	core = g_strndup(p, (gsize) (end - p));
-	found = in_set(core, titles);
-	g_free(core);
-	return found;
+	*core = p;
+	*core_len = (gsize) (end - p);
+	return TRUE;
+}
+
+/* Android's and Zoho's "---- Ana wrote ----", Lotus Notes' "-----Ana
+ * <ana@x> wrote: -----": the dashes are the client's, so no date is
+ * needed. */
+static gboolean
+is_dashed_attribution(const char *f)
+{
+	const char *core;
+	gsize len;
+
+	if (!dm_quote_dashed_core(f, &core, &len))
+		return FALSE;
+	return ends_with_verb(core, core_length(core, len));
+}
+
+gboolean
+dm_quote_is_groupwise_header(struct line l)
+{
+	struct line t = trimmed(l);
+	char *f;
+	gboolean result;
+
+	if (t.len < 12 || t.len > MAX_HEADER_BYTES || strncmp(t.s, ">>>", 3) != 0 ||
+	    strncmp(t.s + t.len - 3, ">>>", 3) != 0)
+		return FALSE;
+	f = fold_line(t);
+	result = has_date_or_time(f);
+	g_free(f);
+	return result;
 }
 
 /* One line as a header on its own. */
 static gboolean
 folded_is_header(const char *f)
 {
-	return is_attribution(f) || dm_quote_is_dashed_title(f, original_titles);
+	return is_attribution(f) || is_dashed_attribution(f) ||
+	       dm_quote_in_lang_list(f, offsetof(struct dm_quote_lang, original_titles), TRUE);
 }
 
 gboolean
@@ -197,6 +261,10 @@ dm_quote_is_header_line(const char *line)
 	if (!g_utf8_validate(line, -1, NULL))
 		line = valid = g_utf8_make_valid(line, -1);
 	l = trimmed((struct line) { line, strlen(line) });
+	if (dm_quote_is_groupwise_header(l)) {
+		g_free(valid);
+		return TRUE;
+	}
 	if (l.len == 0 || l.len > MAX_HEADER_BYTES || l.s[0] == '>') {
 		g_free(valid);
 		return FALSE;
@@ -209,7 +277,7 @@ dm_quote_is_header_line(const char *line)
 }
 
 /* L as a header line on its own (the cheap tests first: every header
- * ends in ":" or "-"). */
+ * ends in ":", "-" or ">"). */
 static gboolean
 line_is_header(struct line l)
 {
@@ -217,8 +285,10 @@ line_is_header(struct line l)
 	char last, *f;
 	gboolean result;
 
-	if (t.len < 4 || t.len > MAX_HEADER_BYTES || t.s[0] == '>')
+	if (t.len < 4 || t.len > MAX_HEADER_BYTES)
 		return FALSE;
+	if (t.s[0] == '>')
+		return dm_quote_is_groupwise_header(t);
 	last = t.s[t.len - 1];
 	if (last != ':' && last != '-')
 		return FALSE;
@@ -243,37 +313,119 @@ has_open_angle(struct line l)
 	return open != NULL;
 }
 
-/* A and B, one attribution that Gmail wrapped ("On ..., Help Desk <" /
- * "help@example.com> wrote:").  B must not be a header on its own, or
- * prose followed by a real header would be taken with it. */
+/* The COUNT lines from I joined by spaces, folded, are an attribution;
+ * the first one from byte SKIP on. */
 static gboolean
-is_wrapped_header(struct line a, struct line b)
+joined_is_attribution(const struct line *lines, gsize i, gsize count, gsize skip)
 {
-	struct line ta = trimmed(a), tb = trimmed(b);
-	GString *joined;
+	GString *joined = g_string_new(NULL);
 	char *f;
 	gboolean result;
 
-	if (ta.len == 0 || tb.len == 0 || ta.s[0] == '>' || tb.s[0] == '>')
-		return FALSE;
-	if (ta.len > MAX_HEADER_BYTES || tb.len > MAX_WRAP_TAIL_BYTES || tb.s[tb.len - 1] != ':')
-		return FALSE;
-	/* When B is a header on its own, A belongs to it only when A is
-	 * visibly cut off: inside the address ("... Team <" / "help@x>
-	 * wrote:") or an English "On ..." that does not end a sentence.
-	 * Otherwise A is the agent's last line before the header. */
-	if (line_is_header(b) && !has_open_angle(ta) &&
-	    !(ta.len > 3 && g_ascii_strncasecmp(ta.s, "on ", 3) == 0 &&
-	      !strchr(".!?", ta.s[ta.len - 1])))
-		return FALSE;
-	joined = g_string_new_len(ta.s, (gssize) ta.len);
-	g_string_append_c(joined, ' ');
-	g_string_append_len(joined, tb.s, (gssize) tb.len);
+	for (gsize j = i; j < i + count; j++) {
+		struct line t = lines[j];
+
+		if (j == i)
+			t = (struct line) { t.s + skip, t.len - skip };
+		t = trimmed(t);
+		if (joined->len > 0)
+			g_string_append_c(joined, ' ');
+		g_string_append_len(joined, t.s, (gssize) t.len);
+	}
 	f = dm_quote_fold(joined->str, joined->len);
 	result = is_attribution(f);
 	g_free(f);
 	g_string_free(joined, TRUE);
 	return result;
+}
+
+/* A is visibly cut off by wrapping: inside the address ("... Team <" /
+ * "help@x> wrote:") or an opener and a date ("On Tue, Nov 24, 2026 at
+ * 10:00 AM Help") that do not end a sentence. */
+static gboolean
+is_cut_off(struct line a)
+{
+	struct line t = trimmed(a);
+	char *f;
+	gboolean result;
+
+	if (has_open_angle(t))
+		return TRUE;
+	if (t.len == 0 || strchr(".!?", t.s[t.len - 1]))
+		return FALSE;
+	f = fold_line(t);
+	result = starts_with_opener(f) && strpbrk(f, "0123456789") != NULL;
+	g_free(f);
+	return result;
+}
+
+/* An attribution wrapped over two or three lines from I ("On ..., Help
+ * Desk <" / "help@example.com> wrote:").  The lines after the first
+ * must not be a header on their own, or prose followed by a real header
+ * would be taken with it, unless the first is visibly cut off.  Its
+ * last line goes to *LAST. */
+static gboolean
+wrapped_header_at(const struct line *lines, gsize n, gsize i, gsize *last)
+{
+	for (gsize count = 2; count <= MAX_WRAP_LINES && i + count <= n; count++) {
+		struct line tail = trimmed(lines[i + count - 1]);
+		gboolean ok = TRUE, rest_is_header;
+
+		for (gsize j = i; j < i + count && ok; j++) {
+			struct line t = trimmed(lines[j]);
+
+			ok = t.len > 0 && t.len <= MAX_HEADER_BYTES && t.s[0] != '>';
+		}
+		if (!ok)
+			break;
+		if (tail.len > MAX_WRAP_TAIL_BYTES || tail.s[tail.len - 1] != ':')
+			continue;
+		rest_is_header = line_is_header(tail) ||
+				 (count == 3 && joined_is_attribution(lines, i + 1, 2, 0));
+		if (rest_is_header && !is_cut_off(lines[i]))
+			continue;
+		if (joined_is_attribution(lines, i, count, 0)) {
+			*last = i + count - 1;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* The bytes of line I that the agent wrote before an attribution that
+ * starts on the same line and ends on line LAST ("Done, thanks. On
+ * ..., Help Desk <help@x> wrote:"), or 0.  The attribution must begin
+ * with an opener and a date after a sentence's end or with a capital,
+ * so that a date inside the header ("... 2026 v 10:00 ...") is never
+ * taken for its start.  Line I is at most MAX_HEADER_BYTES long. */
+static gsize
+attribution_keep(const struct line *lines, gsize i, gsize last)
+{
+	struct line t = trimmed(lines[i]);
+
+	for (gsize k = 1; k < t.len; k++) {
+		gsize p = k - 1, skip;
+		gboolean punct, upper, opener;
+		char *f;
+
+		if (t.s[k - 1] != ' ' || t.s[k] == ' ')
+			continue;
+		while (p > 0 && t.s[p] == ' ')
+			p--;
+		punct = strchr(".!?", t.s[p]) && p > 0 && !g_ascii_isdigit(t.s[p - 1]);
+		upper = g_unichar_isupper(g_utf8_get_char_validated(t.s + k, (gssize) (t.len - k)));
+		if (!punct && !upper)
+			continue;
+		/* The opener is followed by the date ("AM Help Desk" after
+		 * "10:00" is not German's "Am 24.11.2026"). */
+		f = dm_quote_fold(t.s + k, t.len - k);
+		opener = starts_with_opener(f) && has_date_or_time(f);
+		g_free(f);
+		skip = (gsize) (t.s + k - lines[i].s);
+		if (opener && joined_is_attribution(lines, i, last - i + 1, skip))
+			return (gsize) (t.s + p + 1 - lines[i].s);
+	}
+	return 0;
 }
 
 /* V can be the value of a sender field: it has an address, or it is a
@@ -323,11 +475,7 @@ dm_quote_field_kind(struct line l, struct line *value)
 	if (kend == k)
 		return FIELD_NONE;
 	name = dm_quote_fold(k, (gsize) (kend - k));
-	for (gsize i = 0; i < G_N_ELEMENTS(field_names); i++)
-		if (strcmp(name, field_names[i].name) == 0) {
-			kind = field_names[i].kind;
-			break;
-		}
+	kind = GPOINTER_TO_INT(g_hash_table_lookup(field_table(), name));
 	g_free(name);
 	if (kind != FIELD_NONE) {
 		const char *v = colon + 1, *vend = t.s + t.len;
@@ -435,19 +583,22 @@ dm_quote_is_underscore_line(struct line l)
 	return TRUE;
 }
 
-/* A quote header starts at line I: one line, two wrapped lines, or
- * Outlook's block with or without its rule.  Its last line goes to *LAST. */
+/* A quote header starts at line I: one line, an attribution wrapped
+ * over two or three lines, or Outlook's block with or without its rule.
+ * Its last line goes to *LAST, the agent's bytes before an attribution
+ * on line I to *KEEP. */
 gboolean
-dm_quote_header_at(const struct line *lines, gint8 *cache, gsize n, gsize i, gsize *last)
+dm_quote_header_at(const struct line *lines, gint8 *cache, gsize n, gsize i, gsize *last,
+		   gsize *keep)
 {
 	gsize k;
 
-	if (i + 1 < n && is_wrapped_header(lines[i], lines[i + 1])) {
-		*last = i + 1;
-		return TRUE;
-	}
-	if (line_is_header(lines[i])) {
-		*last = i;
+	if (keep)
+		*keep = 0;
+	*last = i;
+	if (wrapped_header_at(lines, n, i, last) || line_is_header(lines[i])) {
+		if (keep)
+			*keep = attribution_keep(lines, i, *last);
 		return TRUE;
 	}
 	if (dm_quote_is_underscore_line(lines[i])) {

@@ -37,6 +37,34 @@ enum {
 	FIELD_SUBJECT = 1 << 4,
 };
 
+/* ---- What clients write, per language (quote-patterns.c). */
+
+struct dm_quote_field_name {
+	const char *name; /* folded */
+	int kind;
+};
+
+/* One language's quote headers and mobile signatures, every string
+ * folded; the fields are described in quote-patterns.c.  Lists end in
+ * NULL, FIELDS in a NULL name. */
+struct dm_quote_lang {
+	const char *code;
+	const char *const *openers;
+	const char *const *verbs;
+	const char *const *verb_words;
+	const struct dm_quote_field_name *fields;
+	const char *const *original_titles;
+	const char *const *forward_titles;
+	const char *const *forward_intros;
+	const char *const *mobile;
+};
+
+/* The languages, ending in a row whose code is NULL. */
+extern const struct dm_quote_lang dm_quote_langs[];
+
+/* Words naming a device in a mobile signature, NULL-terminated. */
+extern const char *const dm_quote_device_words[];
+
 /* ---- Lines and white space (quote-text.c, and small ones inline). */
 
 /* Split TEXT into lines.  The lines borrow TEXT.  Caller frees with
@@ -178,19 +206,36 @@ gint8 *dm_quote_new_kind_cache(gsize n);
 gboolean dm_quote_block_at(const struct line *lines, gint8 *cache, gsize n, gsize i, int need,
 			   gsize *last, int *kinds);
 
-/* A quote header starts at line I: one line, two wrapped lines, or
- * Outlook's block with or without its rule.  Its last line goes to
- * *LAST. */
+/* A quote header starts at line I: one line, an attribution wrapped over
+ * two or three lines, or Outlook's block with or without its rule.  Its
+ * last line goes to *LAST; *KEEP (may be NULL) gets how many bytes at
+ * the start of line I are the agent's own text before an attribution
+ * on the same line ("Done. On ... wrote:"), 0 for none. */
 gboolean dm_quote_header_at(const struct line *lines, gint8 *cache, gsize n, gsize i,
-			    gsize *last);
+			    gsize *last, gsize *keep);
+
+/* GroupWise's header, ">>> Ana <ana@x> 24.11.2026 10:00 >>>", which
+ * begins like a quoted line. */
+gboolean dm_quote_is_groupwise_header(struct line l);
+
+/* A forward separator: a dashed forward title ("---------- Forwarded
+ * message ---------") or Apple Mail's "Begin forwarded message:", in
+ * any language of the table; WITH_ORIGINAL, also "-----Original
+ * Message-----", which clients write above replies and forwards alike. */
+gboolean dm_quote_is_forward_separator(struct line l, gboolean with_original);
+
+/* F (folded) is in the LIST member of any language (offsetof in
+ * struct dm_quote_lang); with DASHED, F is a title between dashes
+ * whose title is in it. */
+gboolean dm_quote_in_lang_list(const char *f, gsize list, gboolean dashed);
 
 /* Outlook's rule above its header block: a line of underscores. */
 gboolean dm_quote_is_underscore_line(struct line l);
 
 /* F (folded) is a title between dashes ("-----Original Message-----",
- * "-------- Forwarded Message --------") whose title is in TITLES
- * (folded, NULL-terminated). */
-gboolean dm_quote_is_dashed_title(const char *f, const char *const *titles);
+ * "-------- Forwarded Message --------"): the title goes to *CORE
+ * (borrowing F) and its length to *CORE_LEN. */
+gboolean dm_quote_dashed_core(const char *f, const char **core, gsize *core_len);
 
 /* ---- Signatures (quote-signature.c). */
 

@@ -1,6 +1,8 @@
 /* quote-signature.c - the lines that end or decorate an agent's text
  * without being part of it: the signature delimiter, the one-line
- * signatures of mobile clients in en, sl, fi and hu, and separator lines
+ * signatures of mobile clients (whole lines, in the languages of
+ * quote-patterns.c: "Sent from my *" drops "Sent from my iPhone" and
+ * keeps "Sent from my desk, ..."), and separator lines
  * left over from a header that went unrecognised. */
 #include "dm-autoconf.h"
 
@@ -12,19 +14,56 @@
 /* A mobile signature is one short line. */
 #define MAX_MOBILE_SIG_BYTES 64
 
-/* Beginnings of the one-line signatures that mobile clients add (folded). */
-static const char *const mobile_prefixes[] = {
-	"sent from my ", "sent from outlook", "sent from mail for ", "sent from yahoo mail",
-	"get outlook for ", "poslano z mojega ", "poslano iz mojega ", "poslano z moje ",
-	"poslano iz moje ", "pridobite outlook", "lähetetty iphonesta", "lähetetty ipadista",
-	"lähetetty android", "lähetetty samsung", "lähetetty outlook", "lähetetty puhelimesta",
-	"lähetetty mobiili", "hanki outlook", NULL,
-};
+/* A device name in a mobile signature is a few words. */
+#define MAX_DEVICE_WORDS 6
 
-/* Endings of the Hungarian ones, whose verb comes last. */
-static const char *const mobile_suffixes[] = {
-	"-ról küldve", "-ről küldve", "okostelefonról küldve", "telefonról küldve", NULL,
-};
+/* DEVICE (folded) can be what "*" stands for in a mobile signature: a
+ * few words, no clause punctuation, naming a device or a mail app
+ * ("iphone", "samsung galaxy smartphone", "iphone-ról", "iphonesta"). */
+static gboolean
+is_device(const char *device, gsize len)
+{
+	char *d;
+	int words = 0;
+	gboolean in_word = FALSE, found = FALSE;
+
+	if (len == 0)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (strchr(",;:!?()<>[]", device[i]))
+			return FALSE;
+		if (device[i] != ' ' && !in_word)
+			words++;
+		in_word = device[i] != ' ';
+	}
+	if (words > MAX_DEVICE_WORDS)
+		return FALSE;
+	d = g_strndup(device, len);
+	for (const char *const *w = dm_quote_device_words; *w && !found; w++)
+		found = strstr(d, *w) != NULL;
+	g_free(d);
+	return found;
+}
+
+/* F (folded, a whole line) matches TEMPLATE, whose one "*" stands for a
+ * device; a final "." on the line is allowed. */
+static gboolean
+matches_template(const char *f, const char *template)
+{
+	const char *star = strchr(template, '*');
+	gsize flen = strlen(f), head, tail;
+
+	if (flen > 0 && f[flen - 1] == '.')
+		flen--;
+	if (!star)
+		return strlen(template) == flen && strncmp(f, template, flen) == 0;
+	head = (gsize) (star - template);
+	tail = strlen(star + 1);
+	if (flen < head + tail + 1 || strncmp(f, template, head) != 0 ||
+	    strncmp(f + flen - tail, star + 1, tail) != 0)
+		return FALSE;
+	return is_device(f + head, flen - head - tail);
+}
 
 /* The signature delimiter: "-- " (RFC 3676) or "--" as clients that trim
  * blanks leave it. */
@@ -44,12 +83,14 @@ dm_quote_is_mobile_signature(struct line l)
 {
 	struct line t = trimmed(l);
 	char *f;
-	gboolean result;
+	gboolean result = FALSE;
 
 	if (t.len < 8 || t.len > MAX_MOBILE_SIG_BYTES)
 		return FALSE;
 	f = fold_line(t);
-	result = starts_with_any(f, mobile_prefixes) || ends_with_any(f, mobile_suffixes);
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code && !result; lang++)
+		for (const char *const *m = lang->mobile; *m && !result; m++)
+			result = matches_template(f, *m);
 	g_free(f);
 	return result;
 }

@@ -83,7 +83,7 @@ dm_quote_strip(const char *text, const char *const *markers)
 	GString *out;
 	gint8 *kinds;
 	gsize n, kept_len = 0;
-	gboolean gap = FALSE;
+	gboolean gap = FALSE, in_forward = FALSE;
 
 	if (!text)
 		return g_strdup("");
@@ -98,17 +98,56 @@ dm_quote_strip(const char *text, const char *const *markers)
 
 	for (gsize i = 0; i < n; i++) {
 		struct line l = lines[i];
-		gsize last;
+		gsize last, keep;
 
-		if (is_blank(l) || is_quoted(l)) {
+		if (is_blank(l)) {
+			gap = TRUE;
+			continue;
+		}
+		/* The marker is the strongest rule: inside a forward the agent
+		 * kept, even a quoted one ends the text. */
+		if (in_forward && has_marker(l, folded_markers))
+			break;
+		if (is_quoted(l) && !dm_quote_is_groupwise_header(l)) {
+			if (in_forward) {
+				emit(out, l, gap);
+				gap = FALSE;
+				kept_len = out->len;
+				continue;
+			}
 			gap = TRUE;
 			continue;
 		}
 		if (has_marker(l, folded_markers) || dm_quote_is_signature_delimiter(l))
 			break;
-		if (dm_quote_header_at(lines, kinds, n, i, &last)) {
+		/* A forward the agent put below their text on purpose stays,
+		 * its header block with it, until a quote header below it. */
+		if (dm_quote_is_forward_separator(l, FALSE)) {
+			gsize k = next_nonblank(lines, MIN(n, i + 3), i + 1);
+
+			emit(out, l, gap);
+			gap = FALSE;
+			kept_len = out->len;
+			in_forward = TRUE;
+			if (k < MIN(n, i + 3) &&
+			    dm_quote_block_at(lines, kinds, n, k, FIELD_FROM, &last, NULL)) {
+				for (gsize j = i + 1; j <= last; j++)
+					emit(out, lines[j], FALSE);
+				kept_len = out->len;
+				i = last;
+			}
+			continue;
+		}
+		if (dm_quote_header_at(lines, kinds, n, i, &last, &keep)) {
 			gsize k = next_nonblank(lines, n, last + 1);
 
+			in_forward = FALSE;
+			/* "Done. On ... wrote:": the agent's words come first. */
+			if (keep > 0) {
+				emit(out, (struct line) { l.s, keep }, gap);
+				gap = FALSE;
+				kept_len = out->len;
+			}
 			/* Followed by ">" lines, the header introduces a quote
 			 * that may have answers below it; otherwise the quote
 			 * has no ">" and everything below is quote. */

@@ -19,14 +19,21 @@
  *   what lets a bottom-posted answer below the quoted notification through;
  * - an unquoted marker line ends the text;
  * - a line that is exactly "--" or "-- " ends the text (signature);
- * - a quote header (see dm_quote_is_header_line(), also wrapped over two
- *   lines, "-----Original Message-----", and Outlook's block of at least
- *   two "From:/Sent:/To:/Subject:" lines, in en/sl/fi/hu) is dropped
- *   alone when the next non-blank line is quoted with ">", and otherwise
- *   ends the text: a quote without ">" (Outlook, HTML converted to text)
- *   runs to the end;
- * - mobile signature lines ("Sent from my iPhone", "Poslano z mojega
- *   iPhona", "Lähetetty iPhonesta", "iPhone-ról küldve", ...) are dropped;
+ * - a quote header (see dm_quote_is_header_line(), also wrapped over up
+ *   to three lines, "-----Original Message-----", and Outlook's block of
+ *   at least two "From:/Sent:/To:/Subject:" lines, in every language of
+ *   src/quote-patterns.c) is dropped alone when the next non-blank line
+ *   is quoted with ">", and otherwise ends the text: a quote without ">"
+ *   (Outlook, HTML converted to text) runs to the end.  Text before an
+ *   attribution on the same line ("Done. On ... wrote:") is kept;
+ * - a forward separator ("---------- Forwarded message ---------",
+ *   "Begin forwarded message:", translations) below the agent's text
+ *   starts a forward the agent included: it stays with its header block
+ *   and its ">" lines until the next quote header; inside it even a
+ *   quoted marker ends the text;
+ * - mobile signature lines ("Sent from my iPhone", "Von meinem iPhone
+ *   gesendet", "Lähetetty iPhonesta", "iPhone-ról küldve", ...) are
+ *   dropped when the whole line is one ("Sent from my desk, ..." stays);
  * - separator lines ("____", "----") left at the end are dropped.
  * Blanks at the end of each kept line are removed.  Time and memory are
  * linear in the length of TEXT.  TEXT NULL is taken as "".  MARKERS may
@@ -38,8 +45,10 @@ char *dm_quote_strip(const char *text, const char *const *markers);
  * in any of the supported languages: an attribution ("On <date>, Ana
  * <ana@x> wrote:", "Dne ... je Ana napisal(a):", "Ana <ana@x> kirjoitti
  * ti 24.11.2026 klo 10.00:", "... ezt írta (időpont: ...):", "* Ana
- * <ana@x> [2026-11-24 10:00]:") or Outlook's "-----Original Message-----"
- * line and its sl/fi/hu forms.  An attribution must carry a date, a time
+ * <ana@x> [2026-11-24 10:00]:", "Am ... schrieb Ana <ana@x>:", Gmail's
+ * verbless "<date>, Ana <ana@x>:"), Android's "---- Ana wrote ----",
+ * GroupWise's ">>> Ana <ana@x> 24.11.2026 10:00 >>>", or Outlook's
+ * "-----Original Message-----" line and its translations.  An attribution must carry a date, a time
  * or an address, so prose that merely ends in "wrote:" ("This is what
  * the customer wrote:") is FALSE, and so is "Ana wrote:" with neither.
  * A quoted line ("> On ... wrote:") is FALSE.  A single "From: ..." line

@@ -29,6 +29,7 @@
 #include <glib.h>
 
 #include "quote.h"
+#include "quote-private.h"
 #include "table-tests.h"
 
 #ifndef DM_TEST_DATA_DIR
@@ -40,6 +41,11 @@
 /* The brief asks for at least this many reply pairs; fewer means the
  * directory was not found or fixtures went missing. */
 #define MIN_REPLY_FIXTURES 20
+
+/* Issue 20: at least this many fixtures per language of the table, and
+ * the share that must come out exactly right. */
+#define MIN_FIXTURES_PER_LANGUAGE 4
+#define MIN_EXACT_PERCENT 98
 
 #define MEGABYTE (1024 * 1024)
 
@@ -157,6 +163,154 @@ test_fixture_count(void **state G_GNUC_UNUSED)
 	assert_true(fixture_names->len >= MIN_REPLY_FIXTURES);
 }
 
+/* The language of fixture NAME: the first part of the name that is a
+ * language code of the table ("gmail-html-de-unquoted" is "de"), or
+ * "other". */
+static const char *
+fixture_language(const char *name)
+{
+	g_auto(GStrv) parts = g_strsplit(name, "-", -1);
+
+	for (gsize i = 0; parts[i]; i++)
+		for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++)
+			if (strcmp(parts[i], lang->code) == 0)
+				return lang->code;
+	return "other";
+}
+
+/* Some line of WANT is missing from GOT: the agent's words were cut. */
+static gboolean
+is_cut(const char *got, const char *want)
+{
+	g_auto(GStrv) want_lines = g_strsplit(want, "\n", -1);
+	g_auto(GStrv) got_lines = g_strsplit(got, "\n", -1);
+
+	for (gsize i = 0; want_lines[i]; i++)
+		if (*want_lines[i] && !g_strv_contains((const char *const *) got_lines, want_lines[i]))
+			return TRUE;
+	return FALSE;
+}
+
+static void
+count_in(GHashTable *table, const char *key, gboolean exact)
+{
+	int *c = g_hash_table_lookup(table, key);
+
+	if (!c) {
+		c = g_new0(int, 2);
+		g_hash_table_insert(table, g_strdup(key), c);
+	}
+	c[0]++;
+	if (exact)
+		c[1]++;
+}
+
+static void
+print_counts(const char *title, GHashTable *table)
+{
+	g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(table), (GCompareFunc) strcmp);
+
+	print_message("%s:", title);
+	for (GList *k = keys; k; k = k->next) {
+		int *c = g_hash_table_lookup(table, k->data);
+
+		print_message(" %s %d/%d", (const char *) k->data, c[1], c[0]);
+	}
+	print_message("\n");
+}
+
+/* The measure of issue 20 over the whole corpus: per client (the first
+ * part of the name) and per language, how many fixtures and how many
+ * exactly right; overall at least MIN_EXACT_PERCENT exact, none cut
+ * (an expected line missing) and none empty where text was expected.
+ * Every language of the table has MIN_FIXTURES_PER_LANGUAGE fixtures. */
+static void
+test_corpus_figures(void **state G_GNUC_UNUSED)
+{
+	g_autoptr(GHashTable) by_client = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) by_lang = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	int total = 0, exact = 0, cut = 0, empty = 0;
+	gboolean few = FALSE;
+
+	for (guint i = 0; i < fixture_names->len; i++) {
+		const char *name = g_ptr_array_index(fixture_names, i);
+		g_autofree char *text = read_fixture(name, ".txt");
+		g_autofree char *want = read_fixture(name, ".expected");
+		g_autofree char *client = g_strndup(name, strcspn(name, "-"));
+		g_autofree char *out = NULL;
+		gsize len = strlen(want);
+		gboolean same;
+
+		if (len > 0 && want[len - 1] == '\n')
+			want[len - 1] = '\0';
+		out = dm_quote_strip(text, markers);
+		same = strcmp(out, want) == 0;
+		total++;
+		exact += same;
+		if (is_cut(out, want)) {
+			print_error("cut: %s\n", name);
+			cut++;
+		}
+		if (*want && !*out) {
+			print_error("empty: %s\n", name);
+			empty++;
+		}
+		count_in(by_client, client, same);
+		count_in(by_lang, fixture_language(name), same);
+	}
+	print_counts("by client (exact/fixtures)", by_client);
+	print_counts("by language (exact/fixtures)", by_lang);
+	print_message("replies: %d, exact %d (%.1f %%), cut %d, empty %d\n", total, exact,
+		      total ? 100.0 * exact / total : 0.0, cut, empty);
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++) {
+		int *c = g_hash_table_lookup(by_lang, lang->code);
+
+		if (!c || c[0] < MIN_FIXTURES_PER_LANGUAGE) {
+			print_error("language %s has %d fixtures\n", lang->code, c ? c[0] : 0);
+			few = TRUE;
+		}
+	}
+	assert_false(few);
+	assert_true(total > 0 && exact * 100 >= total * MIN_EXACT_PERCENT);
+	assert_int_equal(cut, 0);
+	assert_int_equal(empty, 0);
+}
+
+/* Every string of the table is written as dm_quote_fold() leaves it, or
+ * it could never match. */
+static void
+check_folded_list(const char *code, const char *const *list, gboolean *bad)
+{
+	for (; *list; list++) {
+		g_autofree char *f = dm_quote_fold(*list, strlen(*list));
+
+		if (strcmp(f, *list) != 0) {
+			print_error("%s: \"%s\" is not folded (\"%s\")\n", code, *list, f);
+			*bad = TRUE;
+		}
+	}
+}
+
+static void
+test_patterns_folded(void **state G_GNUC_UNUSED)
+{
+	gboolean bad = FALSE;
+
+	for (const struct dm_quote_lang *lang = dm_quote_langs; lang->code; lang++) {
+		check_folded_list(lang->code, lang->openers, &bad);
+		check_folded_list(lang->code, lang->verbs, &bad);
+		check_folded_list(lang->code, lang->verb_words, &bad);
+		check_folded_list(lang->code, lang->original_titles, &bad);
+		check_folded_list(lang->code, lang->forward_titles, &bad);
+		check_folded_list(lang->code, lang->forward_intros, &bad);
+		check_folded_list(lang->code, lang->mobile, &bad);
+		for (const struct dm_quote_field_name *fn = lang->fields; fn->name; fn++)
+			check_folded_list(lang->code, (const char *const[]) { fn->name, NULL }, &bad);
+	}
+	check_folded_list("devices", dm_quote_device_words, &bad);
+	assert_false(bad);
+}
+
 /* ---- dm_quote_is_header_line(). */
 
 struct header_case {
@@ -197,6 +351,32 @@ static const struct header_case header_cases[] = {
 	{ "-----Izvirno sporočilo-----", TRUE },
 	{ "-----Alkuperäinen viesti-----", TRUE },
 	{ "-----Eredeti üzenet-----", TRUE },
+	/* Issue 20: the other languages and the English variants. */
+	{ "-----Ursprüngliche Nachricht-----", TRUE },
+	{ "-----Message d'origine-----", TRUE },
+	{ "-----Исходное сообщение-----", TRUE },
+	{ "Am 24.11.2026 um 10:00 schrieb Ana Novak:", TRUE },
+	{ "Le 24/11/2026 à 10:00, Ana Novak a écrit :", TRUE },
+	{ "Op 24-11-2026 om 10:00 schreef Ana Novak:", TRUE },
+	{ "Den 24 nov. 2026 kl 10:00 skrev Ana <ana@example.com>:", TRUE },
+	{ "W dniu 24.11.2026 o 10:00, Ana Novak pisze:", TRUE },
+	{ "24.11.2026 10:00, Ana Novak пишет:", TRUE },
+	{ "El 24/11/26 a las 10:00, Ana Novak escribió:", TRUE },
+	{ "Il 24/11/2026 10:00, Ana Novak ha scritto:", TRUE },
+	{ "Em 24/11/2026 10:00, Ana Novak escreveu:", TRUE },
+	{ "Dne 24. 11. 26 v 10:00 Ana Novak napsal(a):", TRUE },
+	{ "Dana 24.11.2026. u 10:00, Ana Novak je napisao:", TRUE },
+	{ "Ana Novak kirjutas 24.11.2026 10:00:", TRUE },
+	{ "On Tue, Nov 24, 2026 at 10:00 AM Ana <notifications@github.com>wrote:", TRUE },
+	{ "2026-11-24 10:00 GMT+01:00 Ana <ana@example.com>:", TRUE },
+	{ "---- Ana Novak wrote ----", TRUE },
+	{ "---- Ana Novak skrev ----", TRUE },
+	{ ">>> Ana Novak <ana@example.com> 24.11.2026 10:00 >>>", TRUE },
+	{ "Der Kunde schrieb:", FALSE },
+	{ "Le client a écrit :", FALSE },
+	{ "Klient napisał(a):", FALSE },
+	{ "Ana <ana@example.com>:", FALSE },
+	{ ">>> see below >>>", FALSE },
 
 	/* Prose that ends in the verb without a date, time or address is
 	 * the agent's: only the clients' forms carry one of those. */
@@ -320,6 +500,23 @@ static const struct strip_case strip_cases[] = {
 	  markers, "Answer." },
 	{ "mobile signature in the middle is dropped", "One.\nSent from my iPhone\nTwo.\n", markers,
 	  "One.\nTwo." },
+	{ "mobile signatures of other languages",
+	  "Eins.\nVon meinem iPhone gesendet\nZwei.\nEnvoyé de mon iPhone\nLähetetty iPhonesta\n"
+	  "Sent from my iPhone 15 Pro.\nSent from Mail for Windows\nGet Outlook for iOS\n",
+	  markers, "Eins.\nZwei." },
+	{ "a mobile signature must be the whole line",
+	  "Sent from my desk, I checked the logs.\nSent from my desk\nEnvoyé de mon bureau\n", markers,
+	  "Sent from my desk, I checked the logs.\nSent from my desk\nEnvoyé de mon bureau" },
+	{ "text before an attribution on its line is kept",
+	  "Yes. On 24/11/2026 10:00, Ana <ana@example.com> wrote:\n> q\n", markers, "Yes." },
+	{ "AM after a time is not German's Am",
+	  "Ok\nOn Tue, Nov 24, 2026 at 10:00 AM Help <h@example.com> wrote:\n> q\n", markers, "Ok" },
+	{ "a forward in the answer stays, the marker still ends it",
+	  "See below.\n---------- Weitergeleitete Nachricht ---------\nVon: V <v@example.com>\n"
+	  "Date: Di., 24. Nov. 2026\n\n> old\nbody\n> ##- Reply above this line -##\nafter\n",
+	  markers,
+	  "See below.\n---------- Weitergeleitete Nachricht ---------\nVon: V <v@example.com>\n"
+	  "Date: Di., 24. Nov. 2026\n\n> old\nbody" },
 	{ "long line starting like a mobile signature is prose",
 	  "Sent from my iPhone the photos did not arrive, please send them again by mail.\n",
 	  markers,
@@ -585,6 +782,8 @@ main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_fixture_count),
+		cmocka_unit_test(test_corpus_figures),
+		cmocka_unit_test(test_patterns_folded),
 		cmocka_unit_test(test_header_lines),
 		cmocka_unit_test(test_header_line_edges),
 		cmocka_unit_test(test_forward_absent),
