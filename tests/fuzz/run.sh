@@ -47,7 +47,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # fuzzer needs no database, and a compile error elsewhere must not stop it.
 objs="src/message.o src/message-parts.o src/charset.o src/html.o src/tnef.o src/screen.o src/thread.o
 	src/command.o src/quote.o src/quote-text.o src/quote-header.o
-	src/quote-signature.o src/quote-forward.o src/lmtp.o src/lmtp-commands.o"
+	src/quote-signature.o src/quote-forward.o src/quote-patterns.o src/lmtp.o src/lmtp-commands.o"
 if [ ! -f "$build/lib/Makefile" ]; then
 	[ -f "$top/configure" ] || (cd "$top" && autoreconf -fi) || exit 2
 	mkdir -p "$build/lib"
