@@ -4,7 +4,8 @@
 # the workers' resident size bounded while it streams, nothing stored),
 # and a long run sized for CI: one worker delivers 2,000 mails over four
 # pipelined sessions while its resident size and open descriptors are
-# sampled every 500 mails (descriptors flat, RSS growth under 10 %).
+# sampled every 500 mails (descriptors flat, RSS growth under 10 %); and
+# a worker replaced after max_deliveries.
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 DM_DELIVER_EXTRA="max_message_size = 10M"
 DM_SERVER_EXTRA="socket_mode = 0666
@@ -212,6 +213,21 @@ ok $? \
 ok $? "... in $took s (< 60 s)"
 dm_outbox_wait
 is "$(dm_count "outbox WHERE status <> 'sent'")" 0 "... and every acknowledgement handed over"
+
+# ---- 3. recycling: max_deliveries = 5, one worker, three sessions of 5
+serve_stop
+sed -i 's/^max_deliveries = 100000$/max_deliveries = 5/' "$DESKMAIL_CONFIG"
+serve_start
+before=$(grep -c 'retires after' "$T/serve.log")
+pids=
+for step in 1 2 3; do
+	R=$(python3 "$T/client.py" many "$SOCK" $((5000 + step * 10)) 5)
+	is "$R" "ok 5" "max_deliveries = 5: session $step, 5 mails stored"
+	sleep 0.3
+	pids="$pids $(pgrep -P "$SP" | sort -n | tr '\n' ' ')"
+done
+is "$(($(grep -c 'retires after 5 deliveries' "$T/serve.log") - before))" 3 "... the worker retires after each (logged 3 times)"
+is "$(printf '%s\n' $pids | sort -u | wc -l)" 4 "... and is replaced each time: 3 workers and the sender seen"
 
 is "$(grep -E -c 'killed by signal|AddressSanitizer|runtime error|CRITICAL|WARNING' "$T/serve.log")" 0 \
 	"the log: no crash, no warning"
