@@ -145,6 +145,7 @@ sample() {
 }
 
 serve_start
+is "$(stat -c %a "$SOCK")" 666 "socket_mode = 0666: the socket file gets that mode"
 
 # ---- 1. a gigabyte of DATA, max_message_size = 10M
 LIMIT_KB=$(((64 + 10) * 1024))
@@ -216,8 +217,9 @@ is "$(dm_count "outbox WHERE status <> 'sent'")" 0 "... and every acknowledgemen
 
 # ---- 3. recycling: max_deliveries = 5, one worker, three sessions of 5
 serve_stop
-sed -i 's/^max_deliveries = 100000$/max_deliveries = 5/' "$DESKMAIL_CONFIG"
+sed -i 's/^max_deliveries = 100000$/max_deliveries = 5/; s/^socket_mode = 0666$/socket_mode = 0600/' "$DESKMAIL_CONFIG"
 serve_start
+is "$(stat -c '%a %U' "$SOCK")" "600 $(id -un)" "socket_mode = 0600: the socket file is 0600, the service's user's"
 before=$(grep -c 'retires after' "$T/serve.log")
 pids=
 for step in 1 2 3; do
