@@ -8,6 +8,8 @@
 # way, within seconds, with the markers intact and also when a forwarder
 # strips them; a robot that answers everything, without Auto-Submitted,
 # gets at most [ack] rate_limit acknowledgements.
+# This test starts its own services: dm_setup must not start one.
+DM_FRONT_END=deliver
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 : "${DESKMAIL_DELIVER:=$TOP_BUILDDIR/deskmail-deliver}"
 export DESKMAIL_DELIVER

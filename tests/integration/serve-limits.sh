@@ -6,10 +6,13 @@
 # pipelined sessions while its resident size and open descriptors are
 # sampled every 500 mails (descriptors flat, RSS growth under 10 %); and
 # a worker replaced after max_deliveries.
+# This test starts its own service: dm_setup must not start one.
+DM_FRONT_END=deliver
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 DM_DELIVER_EXTRA="max_message_size = 10M"
 DM_SERVER_EXTRA="socket_mode = 0666
 max_deliveries = 100000
+senders = 1
 idle_timeout = 60s"
 dm_setup
 SOCK=$T/lmtp
