@@ -73,104 +73,118 @@ emit(GString *out, struct line l, gboolean gap)
 	g_string_append_len(out, l.s, end - l.s);
 }
 
+/* The state of one strip: the lines, what is kept, and where it is. */
+struct strip {
+	const struct line *lines;
+	gsize n;
+	GPtrArray *markers; /* folded */
+	gint8 *kinds;
+	GString *out;
+	gsize kept_len;     /* OUT is cut back to this: trailing separators go */
+	gboolean gap, in_forward;
+};
+
+static void
+keep_line(struct strip *st, struct line l)
+{
+	emit(st->out, l, st->gap);
+	st->gap = FALSE;
+	st->kept_len = st->out->len;
+}
+
+/* A forward the agent put below their text on purpose stays, its header
+ * block with it, until a quote header below it.  *I moves past it. */
+static void
+keep_forward(struct strip *st, gsize *i)
+{
+	gsize last, k = next_nonblank(st->lines, MIN(st->n, *i + 3), *i + 1);
+	keep_line(st, st->lines[*i]);
+	st->in_forward = TRUE;
+	if (k < MIN(st->n, *i + 3) && dm_quote_block_at(st->lines, st->kinds, st->n, k, FIELD_FROM, &last, NULL)) {
+		for (gsize j = *i + 1; j <= last; j++)
+			emit(st->out, st->lines[j], FALSE);
+		st->kept_len = st->out->len;
+		*i = last;
+	}
+}
+
+/* Line *I starts a quote header ending at LAST; "Done. On ... wrote:"
+ * keeps the KEEP bytes of the agent's words first.  FALSE when the rest
+ * of the text is quote. */
+static gboolean
+quote_header(struct strip *st, gsize *i, gsize last, gsize keep)
+{
+	gsize k = next_nonblank(st->lines, st->n, last + 1);
+	st->in_forward = FALSE;
+	if (keep > 0)
+		keep_line(st, (struct line) { st->lines[*i].s, keep });
+	/* Followed by ">" lines, the header introduces a quote that may have
+	 * answers below it; otherwise the quote has no ">" and everything
+	 * below is quote. */
+	if (k < st->n && is_quoted(st->lines[k])) {
+		*i = last;
+		st->gap = TRUE;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* Line *I of the text; FALSE when the agent's text ends before it. */
+static gboolean
+strip_line(struct strip *st, gsize *i)
+{
+	struct line l = st->lines[*i];
+	gsize last, keep;
+	if (is_blank(l)) {
+		st->gap = TRUE;
+		return TRUE;
+	}
+	/* The marker is the strongest rule: inside a forward the agent kept,
+	 * even a quoted one ends the text. */
+	if (st->in_forward && has_marker(l, st->markers))
+		return FALSE;
+	if (is_quoted(l) && !dm_quote_is_groupwise_header(l)) {
+		if (st->in_forward)
+			keep_line(st, l);
+		else
+			st->gap = TRUE;
+		return TRUE;
+	}
+	if (has_marker(l, st->markers) || dm_quote_is_signature_delimiter(l))
+		return FALSE;
+	if (dm_quote_is_forward_separator(l, FALSE)) {
+		keep_forward(st, i);
+		return TRUE;
+	}
+	if (dm_quote_header_at(st->lines, st->kinds, st->n, *i, &last, &keep))
+		return quote_header(st, i, last, keep);
+	if (dm_quote_is_mobile_signature(l))
+		return TRUE;
+	emit(st->out, l, st->gap);
+	st->gap = FALSE;
+	/* Separators are only kept when text follows them. */
+	if (!dm_quote_is_separator_line(l))
+		st->kept_len = st->out->len;
+	return TRUE;
+}
+
 char *
 dm_quote_strip(const char *text, const char *const *markers)
 {
-	char *valid = NULL;
-	GArray *array;
-	const struct line *lines;
-	GPtrArray *folded_markers;
-	GString *out;
-	gint8 *kinds;
-	gsize n, kept_len = 0;
-	gboolean gap = FALSE, in_forward = FALSE;
-
+	g_autofree char *valid = NULL;
 	if (!text)
 		return g_strdup("");
 	if (!g_utf8_validate(text, -1, NULL))
 		text = valid = g_utf8_make_valid(text, -1);
-	array = dm_quote_split_lines(text);
-	lines = (const struct line *) (void *) array->data;
-	n = array->len;
-	folded_markers = fold_markers(markers);
-	kinds = dm_quote_new_kind_cache(n);
-	out = g_string_new(NULL);
-
-	for (gsize i = 0; i < n; i++) {
-		struct line l = lines[i];
-		gsize last, keep;
-
-		if (is_blank(l)) {
-			gap = TRUE;
-			continue;
-		}
-		/* The marker is the strongest rule: inside a forward the agent
-		 * kept, even a quoted one ends the text. */
-		if (in_forward && has_marker(l, folded_markers))
-			break;
-		if (is_quoted(l) && !dm_quote_is_groupwise_header(l)) {
-			if (in_forward) {
-				emit(out, l, gap);
-				gap = FALSE;
-				kept_len = out->len;
-				continue;
-			}
-			gap = TRUE;
-			continue;
-		}
-		if (has_marker(l, folded_markers) || dm_quote_is_signature_delimiter(l))
-			break;
-		/* A forward the agent put below their text on purpose stays,
-		 * its header block with it, until a quote header below it. */
-		if (dm_quote_is_forward_separator(l, FALSE)) {
-			gsize k = next_nonblank(lines, MIN(n, i + 3), i + 1);
-
-			emit(out, l, gap);
-			gap = FALSE;
-			kept_len = out->len;
-			in_forward = TRUE;
-			if (k < MIN(n, i + 3) &&
-			    dm_quote_block_at(lines, kinds, n, k, FIELD_FROM, &last, NULL)) {
-				for (gsize j = i + 1; j <= last; j++)
-					emit(out, lines[j], FALSE);
-				kept_len = out->len;
-				i = last;
-			}
-			continue;
-		}
-		if (dm_quote_header_at(lines, kinds, n, i, &last, &keep)) {
-			gsize k = next_nonblank(lines, n, last + 1);
-
-			in_forward = FALSE;
-			/* "Done. On ... wrote:": the agent's words come first. */
-			if (keep > 0) {
-				emit(out, (struct line) { l.s, keep }, gap);
-				gap = FALSE;
-				kept_len = out->len;
-			}
-			/* Followed by ">" lines, the header introduces a quote
-			 * that may have answers below it; otherwise the quote
-			 * has no ">" and everything below is quote. */
-			if (k < n && is_quoted(lines[k])) {
-				i = last;
-				gap = TRUE;
-				continue;
-			}
-			break;
-		}
-		if (dm_quote_is_mobile_signature(l))
-			continue;
-		emit(out, l, gap);
-		gap = FALSE;
-		/* Separators are only kept when text follows them. */
-		if (!dm_quote_is_separator_line(l))
-			kept_len = out->len;
-	}
-	g_string_truncate(out, kept_len);
-
-	g_free(kinds);
-	g_ptr_array_unref(folded_markers);
+	GArray *array = dm_quote_split_lines(text);
+	struct strip st = { .lines = (const struct line *) (void *) array->data, .n = array->len,
+			    .markers = fold_markers(markers), .out = g_string_new(NULL) };
+	st.kinds = dm_quote_new_kind_cache(st.n);
+	for (gsize i = 0; i < st.n && strip_line(&st, &i); i++)
+		;
+	g_string_truncate(st.out, st.kept_len);
+	g_free(st.kinds);
+	g_ptr_array_unref(st.markers);
 	g_array_free(array, TRUE);
-	g_free(valid);
-	return g_string_free(out, FALSE);
+	return g_string_free(st.out, FALSE);
 }
