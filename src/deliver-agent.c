@@ -150,9 +150,13 @@ act_on_ticket(struct dm_db *db, struct delivery *d)
 	if ((st = command_errors(db, d, changes, errors)) != DM_OK)
 		return st;
 	gboolean note = d->cmds->note;
+	/* An answer of which stripping left nothing: nothing is relayed, the
+	 * whole mail stays on the ticket as an internal note, the agent is told. */
+	gboolean nothing = !note && d->agent_text[0] == '\0' && changes->len == 0 && errors->len == 0;
 	struct dm_stored_message m = { .ticket = d->ticket, .message_id = msg->message_id, .direction = "in",
-				       .kind = note ? "note" : "agent", .threaded_by = d->plan.match.threaded_by,
-				       .agent = agent->id, .text_override = d->agent_text, .msg = msg,
+				       .kind = note || nothing ? "note" : "agent",
+				       .threaded_by = d->plan.match.threaded_by, .agent = agent->id,
+				       .text_override = nothing ? NULL : d->agent_text, .msg = msg,
 				       .recipient = d->recipient, .envelope_from = d->sender };
 	if ((st = dm_store_message(db, &m, &d->message_row)) != DM_OK ||
 	    (st = dm_store_ticket_facts(db, d->ticket, &f)) != DM_OK)
@@ -164,6 +168,13 @@ act_on_ticket(struct dm_db *db, struct delivery *d)
 		if (st == DM_OK)
 			st = dm_notify_command_error(&n, db, &f, agent->address, agent->name, errors->str,
 						     msg->message_id);
+		goto out;
+	}
+	if (nothing) {
+		d->role = "agent-empty";
+		st = dm_store_event(db, d->ticket, d->message_row, agent->address, "nothing-relayed", NULL, NULL, NULL);
+		if (st == DM_OK)
+			st = dm_notify_nothing_relayed(&n, db, &f, agent->address, agent->name, msg->message_id);
 		goto out;
 	}
 	struct dm_change_ctx ctx;

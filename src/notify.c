@@ -226,14 +226,14 @@ dm_notify_relay(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticke
 	return DM_OK;
 }
 
-enum dm_status
-dm_notify_command_error(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t,
-			const char *agent_addr, const char *agent_name, const char *errors,
-			const char *in_reply_to)
+/* A mail to an agent about their own mail, from template KIND. */
+static enum dm_status
+tell_agent(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, const char *kind,
+	   const char *agent_addr, const char *agent_name, const char *errors, const char *in_reply_to)
 {
-	const struct dm_template *tpl = dm_templates_find(n->templates, "command-error", "en", NULL, "en");
+	const struct dm_template *tpl = dm_templates_find(n->templates, kind, "en", NULL, "en");
 	if (tpl == NULL) {
-		dm_log_error("no command-error.en template in %s", n->cfg->template_dir);
+		dm_log_error("no %s.en template in %s", kind, n->cfg->template_dir);
 		return DM_CONFIG;
 	}
 	g_autoptr(GHashTable) v = ticket_vars(n, t);
@@ -251,4 +251,19 @@ dm_notify_command_error(struct dm_notify_ctx *n, struct dm_db *db, const struct 
 		.hostname = n->cfg->hostname, .auto_reply = TRUE, .loop_value = n->cfg->hostname,
 	};
 	return store_and_queue(n, db, t, "auto", &c, 0, TRUE);
+}
+
+enum dm_status
+dm_notify_command_error(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t,
+			const char *agent_addr, const char *agent_name, const char *errors,
+			const char *in_reply_to)
+{
+	return tell_agent(n, db, t, "command-error", agent_addr, agent_name, errors, in_reply_to);
+}
+
+enum dm_status
+dm_notify_nothing_relayed(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t,
+			  const char *agent_addr, const char *agent_name, const char *in_reply_to)
+{
+	return tell_agent(n, db, t, "nothing-relayed", agent_addr, agent_name, "", in_reply_to);
 }

@@ -48,4 +48,11 @@ enum dm_status dm_notify_command_error(struct dm_notify_ctx *n, struct dm_db *db
 				       const struct dm_ticket_facts *t, const char *agent_addr,
 				       const char *agent_name, const char *errors, const char *in_reply_to);
 
+/* Tell an agent that nothing of their reply was left to relay once the
+ * quoted history, signature and commands were removed (template
+ * nothing-relayed); their mail is kept on the ticket as a note. */
+enum dm_status dm_notify_nothing_relayed(struct dm_notify_ctx *n, struct dm_db *db,
+					 const struct dm_ticket_facts *t, const char *agent_addr,
+					 const char *agent_name, const char *in_reply_to);
+
 #endif

@@ -214,6 +214,25 @@ like "$OUT" 'kind=note' "an agent authenticated by DKIM (trusted authserv-id) is
 is "$(count_to mojca@desk.example.org)" $((before + 1)) "a note is copied to the other agents on the ticket"
 like "$(dm_body "$(sent_to mojca@desk.example.org)")" 'Serviser pride jutri\.' "... with the note's text"
 
+# --- a reply of which stripping leaves nothing (written below the marker):
+# nothing relayed, kept as an internal note, the agent told
+before_ana=$(count_to ana@example.si)
+before=$(count_to mojca@desk.example.org)
+agent_mail empty@desk "##- Odgovorite nad to črto / Reply above this line -##
+
+new ticket: [Support #$T1] from Ana Novak <ana@example.si>
+
+Sem ga že popravila.
+Mojca" >"$T/empty.eml"
+dm_deliver "$T/empty.eml" --recipient "$KEY"
+is "$RC" 0 "a reply with nothing left after stripping: stored, exit 0"
+is "$(count_to ana@example.si)" "$before_ana" "... nothing relayed to the customer"
+is "$(pg_sql "SELECT kind FROM messages WHERE message_id = 'empty@desk'")" note "... kept on the ticket as an internal note"
+like "$(pg_sql "SELECT body_text FROM messages WHERE message_id = 'empty@desk'")" "Sem ga že popravila" "... with the whole mail's text"
+is "$(count_to mojca@desk.example.org)" $((before + 1)) "... the agent is told"
+like "$(dm_header "$(sent_to mojca@desk.example.org)" Subject)" "Not sent: nothing was left of your reply" "... in a mail that says so"
+is "$(dm_count "events WHERE kind = 'nothing-relayed'")" 1 "... and an event records it"
+
 # --- an invalid command changes nothing, relays nothing, and tells the agent
 state=$(pg_sql "SELECT status || priority || coalesce(topic,'') FROM tickets WHERE id = $T1")
 before_ana=$(count_to ana@example.si)
