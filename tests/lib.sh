@@ -82,11 +82,11 @@ dm_serve_reload() {
 	return 1
 }
 
-# dm_outbox_wait: until the service's sender has handed over every
-# queued mail that is due (at most 10 s).
+# dm_outbox_wait [SECONDS]: until the service's sender has handed over
+# every queued mail that is due (at most SECONDS, 10 by default).
 dm_outbox_wait() {
 	local i
-	for i in $(seq 200); do
+	for i in $(seq $((${1:-10} * 20))); do
 		[ "$(pg_sql "SELECT count(*) FROM outbox WHERE status = 'queued' AND next_attempt_at <= now()")" = 0 ] &&
 			return 0
 		sleep 0.05
