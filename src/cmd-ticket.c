@@ -47,22 +47,35 @@ column(const char *s, int width)
 static int
 ticket_list(struct dm_cli *cli, int argc, char **argv)
 {
-	g_autofree char *status = NULL, *topic = NULL, *team = NULL, *assignee = NULL, *since = NULL;
-	gint limit = 50;
+	g_autofree char *status = NULL, *topic = NULL, *team = NULL, *assignee = NULL, *since = NULL,
+		   *limit_arg = NULL;
+	int limit = 50;
 	GOptionEntry entries[] = {
 		{ "status", 's', 0, G_OPTION_ARG_STRING, &status, "Only this status", "STATUS" },
 		{ "topic", 0, 0, G_OPTION_ARG_STRING, &topic, "Only this topic", "TOPIC" },
 		{ "team", 0, 0, G_OPTION_ARG_STRING, &team, "Only this team", "TEAM" },
 		{ "assignee", 'a', 0, G_OPTION_ARG_STRING, &assignee, "Only this agent's", "ADDRESS" },
 		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Created on or after (YYYY-MM-DD)", "DATE" },
-		{ "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N tickets (50)", "N" },
+		{ "limit", 'n', 0, G_OPTION_ARG_STRING, &limit_arg, "At most N tickets (50)", "N" },
 		G_OPTION_ENTRY_NULL
 	};
 	gboolean help;
-	if (!dm_cli_parse("list [--status S] [--topic T] [--team T] [--assignee A] [--since DATE]",
+	if (!dm_cli_parse("list [--status S] [--topic T] [--team T] [--assignee A] [--since DATE] [--limit N]",
 			  "The newest tickets first, in columns that fit the terminal.", entries, &argc, &argv,
 			  &help))
 		return help ? EX_OK : EX_USAGE;
+	/* Every value is checked here, so that a wrong one is a usage error
+	 * with its option named, not a database error or an empty list. */
+	const char *what = "ticket list";
+	if (argc > 1) {
+		fprintf(stderr, "deskmail: %s: unexpected argument '%s'\n", what, argv[1]);
+		return EX_USAGE;
+	}
+	if ((status && !dm_cli_check_status(what, "--status", status)) ||
+	    (assignee && !dm_cli_check_address(what, "--assignee", assignee)) ||
+	    (since && !dm_cli_check_date(what, "--since", since)) ||
+	    (limit_arg && !dm_cli_check_count(what, "--limit", limit_arg, &limit)))
+		return EX_USAGE;
 	g_autofree char *who = assignee ? dm_address_normalise(assignee) : NULL;
 	struct dm_ticket_filter filter = { status, topic, team, who, since, limit };
 	g_autoptr(GPtrArray) rows = NULL;
@@ -290,6 +303,8 @@ dm_cmd_contact(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: usage: contact show ADDRESS\n");
 		return EX_USAGE;
 	}
+	if (!dm_cli_check_address("contact show", "ADDRESS", argv[2]))
+		return EX_USAGE;
 	int rc = dm_cli_setup(cli);
 	if (rc != EX_OK)
 		return rc;

@@ -59,6 +59,44 @@ is "$?" 64 "since after until: usage error"
 "$DESKMAIL" report --since yesterday --until 2026-11-01 >/dev/null 2>&1
 is "$?" 64 "a date that is not YYYY-MM-DD: usage error"
 
+# Every option is checked before the database is asked: one line naming
+# the option and its value, exit 64.  The configuration points at a port
+# where no server listens, so a check that reached the database would exit 75.
+sed "s/port=[0-9]*/port=1/" "$DESKMAIL_CONFIG" >"$T/noserver.conf"
+refused() { # EXPECTED-LINE-REGEX ARGS...
+	local re=$1; shift
+	OUT=$("$DESKMAIL" --config "$T/noserver.conf" "$@" 2>&1 >/dev/null); RC=$?
+	is "$RC" 64 "$* : refused with exit 64"
+	is "$(wc -l <<<"$OUT")" 1 "... with one line"
+	like "$OUT" "$re" "... naming the option and the value"
+}
+for d in 2026-13-45 08/12/2026 yesterday 2026-02-29 2026-1-05 " 2026-01-05" 2026-01-05x; do
+	re="^deskmail: ticket list: --since '${d//[!0-9a-z -]/.}' is not a date \\(YYYY-MM-DD\\)\$"
+	refused "$re" ticket list --since "$d"
+done
+refused "^deskmail: ticket list: --status 'bogus' is not a status \\(new, open, pending, resolved, closed\\)\$" \
+	ticket list --status bogus
+for n in -3 0 abc 3x 99999999999 " 5"; do
+	refused "^deskmail: ticket list: --limit '${n//[!0-9a-z -]/.}' is not a positive integer\$" ticket list --limit "$n"
+done
+refused "^deskmail: ticket list: --assignee 'nobody' is not a mail address\$" ticket list --assignee nobody
+refused "^deskmail: ticket list: unexpected argument 'extra'\$" ticket list extra
+refused "^deskmail: contact show: ADDRESS 'not an address' is not a mail address\$" contact show "not an address"
+refused "^deskmail: contact show: ADDRESS '@example.org' is not a mail address\$" contact show @example.org
+refused "^deskmail: report: --since '2026-13-45' is not a date \\(YYYY-MM-DD\\)\$" report --since 2026-13-45 --until 2026-12-01
+refused "^deskmail: report: --until '08/12/2026' is not a date \\(YYYY-MM-DD\\)\$" report --since 2026-11-01 --until 08/12/2026
+refused "^deskmail: report: --since DATE is required" report --until 2026-12-01
+refused "^deskmail: report: --until DATE is required" report --since 2026-12-01
+refused "^deskmail: report: --since '2026-11-30' is after --until '2026-11-01'\$" report --since 2026-11-30 --until 2026-11-01
+refused "^deskmail: report: --json and --html '[^']*' exclude each other\$" report --since 2026-11-01 --until 2026-11-30 --json --html "$T/x.html"
+refused "^deskmail: report: unexpected argument 'extra'\$" report --since 2026-11-01 --until 2026-11-30 extra
+# Right values pass the checks and reach the database (75 here: no server).
+"$DESKMAIL" --config "$T/noserver.conf" ticket list --since 2028-02-29 --status closed --limit 7 --assignee '<A@Example.org>' >/dev/null 2>&1
+is "$?" 75 "valid options pass the checks (a leap day, a bracketed address) and reach the database"
+OUT=$("$DESKMAIL" ticket list --since 2026-11-01 --status open --limit 2); RC=$?
+is "$RC" 0 "ticket list with valid options exits 0"
+is "$(tail -n +2 <<<"$OUT" | wc -l)" 2 "... and --limit 2 lists two"
+
 # --- the HTML report in a real headless browser
 OUT=$("$DESKMAIL" report --since 2026-11-01 --until 2026-11-30 --html "$T/report.html")
 is "$?" 0 "report --html exits 0"
