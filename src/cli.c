@@ -1,11 +1,15 @@
 /* cli.c - helpers shared by the admin subcommands. */
 #include "dm-autoconf.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "cli.h"
 #include "log.h"
+#include "message.h"
 
 static struct dm_config *
 load_config(const struct dm_cli *cli, gboolean secret)
@@ -119,5 +123,62 @@ dm_cli_parse(const char *usage, const char *summary, GOptionEntry *entries, int 
 		*help = TRUE;
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* One refusal of an option's value, in the form every check shares. */
+static gboolean
+refuse(const char *what, const char *option, const char *value, const char *wanted)
+{
+	fprintf(stderr, "deskmail: %s: %s '%s' is not %s\n", what, option, value, wanted);
+	return FALSE;
+}
+
+gboolean
+dm_cli_check_date(const char *what, const char *option, const char *value)
+{
+	/* Only the ISO form: "08/12/2026" means different days to different
+	 * people, and PostgreSQL would otherwise guess. */
+	if (strlen(value) != 10 || value[4] != '-' || value[7] != '-')
+		return refuse(what, option, value, "a date (YYYY-MM-DD)");
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !g_ascii_isdigit(value[i]))
+			return refuse(what, option, value, "a date (YYYY-MM-DD)");
+	int y = atoi(value), m = atoi(value + 5), d = atoi(value + 8);
+	if (y < 1 || !g_date_valid_dmy(d, m, y))
+		return refuse(what, option, value, "a date (YYYY-MM-DD)");
+	return TRUE;
+}
+
+gboolean
+dm_cli_check_status(const char *what, const char *option, const char *value)
+{
+	/* The values of the tickets.status CHECK constraint. */
+	static const char *const statuses[] = { "new", "open", "pending", "resolved", "closed", NULL };
+	if (g_strv_contains(statuses, value))
+		return TRUE;
+	return refuse(what, option, value, "a status (new, open, pending, resolved, closed)");
+}
+
+gboolean
+dm_cli_check_count(const char *what, const char *option, const char *value, int *out)
+{
+	guint64 n = 0;
+	/* g_ascii_string_to_unsigned would take a sign and white space. */
+	if (*value == '\0' || strspn(value, "0123456789") != strlen(value) ||
+	    !g_ascii_string_to_unsigned(value, 10, 1, INT_MAX, &n, NULL))
+		return refuse(what, option, value, "a positive integer");
+	*out = (int) n;
+	return TRUE;
+}
+
+gboolean
+dm_cli_check_address(const char *what, const char *option, const char *value)
+{
+	g_autofree char *a = dm_address_normalise(value);
+	const char *at = strchr(a, '@');
+	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strpbrk(a, " \t\r\n<>,;:\"()[]\\") || a[0] == '-')
+		return refuse(what, option, value, "a mail address");
 	return TRUE;
 }

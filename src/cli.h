@@ -60,6 +60,24 @@ int dm_cli_exit_code(enum dm_status st);
 gboolean dm_cli_parse(const char *usage, const char *summary, GOptionEntry *entries, int *argc,
 		      char ***argv, gboolean *help);
 
+/* Checks of option values, made before the configuration is read or the
+ * database asked, so that a wrong value is a usage error (64) and not a
+ * database error.  Each returns TRUE when VALUE is right; otherwise it
+ * prints one line naming WHAT (the command, "ticket list"), OPTION and
+ * VALUE, and the command exits 64.  A date is ISO YYYY-MM-DD and a real
+ * calendar day. */
+gboolean dm_cli_check_date(const char *what, const char *option, const char *value);
+
+/* A ticket status: new, open, pending, resolved or closed. */
+gboolean dm_cli_check_status(const char *what, const char *option, const char *value);
+
+/* A positive decimal integer that fits an int, stored in *OUT. */
+gboolean dm_cli_check_count(const char *what, const char *option, const char *value, int *out);
+
+/* A mail address once dm_address_normalise has trimmed it: one '@' with
+ * something on both sides, no spaces or brackets. */
+gboolean dm_cli_check_address(const char *what, const char *option, const char *value);
+
 int dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_serve(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_db(struct dm_cli *cli, int argc, char **argv);

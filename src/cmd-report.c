@@ -10,15 +10,32 @@
 #include "hours.h"
 #include "report.h"
 
+/* Which option is wrong, in one line; FALSE when one is. */
 static gboolean
-valid_date(const char *s)
+check_options(int argc, char **argv, const char *since, const char *until, gboolean json, const char *html)
 {
-	if (s == NULL || strlen(s) != 10)
+	const char *what = "report";
+	if (argc > 1) {
+		fprintf(stderr, "deskmail: report: unexpected argument '%s'\n", argv[1]);
 		return FALSE;
-	int y, m, d;
-	if (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+	}
+	if (since == NULL || until == NULL) {
+		fprintf(stderr, "deskmail: report: %s DATE is required (YYYY-MM-DD)\n",
+			since == NULL ? "--since" : "--until");
 		return FALSE;
-	return g_date_valid_dmy(d, m, y);
+	}
+	if (!dm_cli_check_date(what, "--since", since) || !dm_cli_check_date(what, "--until", until))
+		return FALSE;
+	/* Both are YYYY-MM-DD, so text order is date order. */
+	if (strcmp(since, until) > 0) {
+		fprintf(stderr, "deskmail: report: --since '%s' is after --until '%s'\n", since, until);
+		return FALSE;
+	}
+	if (json && html) {
+		fprintf(stderr, "deskmail: report: --json and --html '%s' exclude each other\n", html);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 int
@@ -41,11 +58,8 @@ dm_cmd_report(struct dm_cli *cli, int argc, char **argv)
 			  "acknowledgements suppressed by reason, bounces.",
 			  entries, &argc, &argv, &help))
 		return help ? EX_OK : EX_USAGE;
-	if (!valid_date(since) || !valid_date(until) || strcmp(since, until) > 0 || argc > 1 || (json && html)) {
-		fprintf(stderr, "deskmail: report needs --since and --until as YYYY-MM-DD, since <= until, "
-				"and at most one of --json, --html\n");
+	if (!check_options(argc, argv, since, until, json, html))
 		return EX_USAGE;
-	}
 	/* The calendar is checked before connecting: a broken [hours] is 78
 	 * whether or not the database is up. */
 	int rc = dm_cli_setup_config(cli);

@@ -1,5 +1,5 @@
-/* cmd-ticket.c - `deskmail ticket list|show|set` and `deskmail contact
- * show`: the desk from a shell.  Changes made here are events like an
+/* cmd-ticket.c - `deskmail ticket list|show|set|raw|attachment` and
+ * `deskmail contact show`: the desk from a shell.  Changes made here are events like an
  * agent's commands, with the actor "cli:USER". */
 #include "dm-autoconf.h"
 
@@ -47,22 +47,35 @@ column(const char *s, int width)
 static int
 ticket_list(struct dm_cli *cli, int argc, char **argv)
 {
-	g_autofree char *status = NULL, *topic = NULL, *team = NULL, *assignee = NULL, *since = NULL;
-	gint limit = 50;
+	g_autofree char *status = NULL, *topic = NULL, *team = NULL, *assignee = NULL, *since = NULL,
+		   *limit_arg = NULL;
+	int limit = 50;
 	GOptionEntry entries[] = {
 		{ "status", 's', 0, G_OPTION_ARG_STRING, &status, "Only this status", "STATUS" },
 		{ "topic", 0, 0, G_OPTION_ARG_STRING, &topic, "Only this topic", "TOPIC" },
 		{ "team", 0, 0, G_OPTION_ARG_STRING, &team, "Only this team", "TEAM" },
 		{ "assignee", 'a', 0, G_OPTION_ARG_STRING, &assignee, "Only this agent's", "ADDRESS" },
 		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Created on or after (YYYY-MM-DD)", "DATE" },
-		{ "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N tickets (50)", "N" },
+		{ "limit", 'n', 0, G_OPTION_ARG_STRING, &limit_arg, "At most N tickets (50)", "N" },
 		G_OPTION_ENTRY_NULL
 	};
 	gboolean help;
-	if (!dm_cli_parse("list [--status S] [--topic T] [--team T] [--assignee A] [--since DATE]",
+	if (!dm_cli_parse("list [--status S] [--topic T] [--team T] [--assignee A] [--since DATE] [--limit N]",
 			  "The newest tickets first, in columns that fit the terminal.", entries, &argc, &argv,
 			  &help))
 		return help ? EX_OK : EX_USAGE;
+	/* Every value is checked here, so that a wrong one is a usage error
+	 * with its option named, not a database error or an empty list. */
+	const char *what = "ticket list";
+	if (argc > 1) {
+		fprintf(stderr, "deskmail: %s: unexpected argument '%s'\n", what, argv[1]);
+		return EX_USAGE;
+	}
+	if ((status && !dm_cli_check_status(what, "--status", status)) ||
+	    (assignee && !dm_cli_check_address(what, "--assignee", assignee)) ||
+	    (since && !dm_cli_check_date(what, "--since", since)) ||
+	    (limit_arg && !dm_cli_check_count(what, "--limit", limit_arg, &limit)))
+		return EX_USAGE;
 	g_autofree char *who = assignee ? dm_address_normalise(assignee) : NULL;
 	struct dm_ticket_filter filter = { status, topic, team, who, since, limit };
 	g_autoptr(GPtrArray) rows = NULL;
@@ -136,7 +149,9 @@ ticket_show(struct dm_cli *cli, const char *arg)
 		fprintf(stderr, "deskmail: no ticket %s\n", arg);
 		return EX_NOINPUT;
 	}
-	if (st != DM_OK || (st = dm_store_ticket_timeline(cli->db, id, &timeline)) != DM_OK) {
+	g_autoptr(GPtrArray) attachments = NULL;
+	if (st != DM_OK || (st = dm_store_ticket_timeline(cli->db, id, &timeline)) != DM_OK ||
+	    (st = dm_store_ticket_attachments(cli->db, id, NULL, &attachments)) != DM_OK) {
 		fprintf(stderr, "deskmail: ticket show: %s\n", dm_db_error(cli->db));
 		return dm_cli_exit_code(st);
 	}
@@ -148,8 +163,120 @@ ticket_show(struct dm_cli *cli, const char *arg)
 	       t->queue);
 	printf("  created %s, due %s, first response %s, related %s (%s)\n", t->created, t->due,
 	       t->first_response, t->related, cfg->timezone);
+	printf("  cc %s\n", t->cc);
+	if (attachments->len)
+		printf("  attachments:\n");
+	for (guint r = 0; r < attachments->len; r++) {
+		const struct dm_attachment_row *a = attachments->pdata[r];
+		printf("    %s  %s  %s bytes\n", *a->name ? a->name : "(no name)", a->type, a->size);
+	}
 	print_timeline(timeline);
 	return EX_OK;
+}
+
+/* Write B to standard output whole; EX_OK or EX_IOERR after one line. */
+static int
+write_bytes(const char *what, GBytes *b)
+{
+	gsize n = 0;
+	const void *data = g_bytes_get_data(b, &n);
+	if ((n && fwrite(data, 1, n, stdout) != n) || fflush(stdout) != 0) {
+		fprintf(stderr, "deskmail: %s: cannot write to standard output\n", what);
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+/* `ticket raw N [MESSAGE]`: the stored mail as it arrived. */
+static int
+ticket_raw(struct dm_cli *cli, int argc, char **argv)
+{
+	gint64 id;
+	if (argc < 3 || argc > 4 || !parse_id(argv[2], &id)) {
+		fprintf(stderr, "deskmail: usage: ticket raw N [MESSAGE]\n");
+		return EX_USAGE;
+	}
+	const char *message = argc == 4 ? argv[3] : NULL;
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	g_autoptr(GBytes) raw = NULL;
+	enum dm_status st = dm_store_ticket_raw(cli->db, id, message, &raw);
+	if (st == DM_NOTFOUND) {
+		if (message)
+			fprintf(stderr, "deskmail: ticket raw: no stored mail %s on ticket %s\n", message, argv[2]);
+		else
+			fprintf(stderr, "deskmail: ticket raw: no stored incoming mail on ticket %s\n", argv[2]);
+		return EX_NOINPUT;
+	}
+	if (st != DM_OK) {
+		fprintf(stderr, "deskmail: ticket raw: %s\n", dm_db_error(cli->db));
+		return dm_cli_exit_code(st);
+	}
+	return write_bytes("ticket raw", raw);
+}
+
+/* The attachment NAME of ticket ID as a row id; NULL after a line (and
+ * *RC set) when there is none or several.  Several with one name are
+ * refused with their list rather than one picked: the operator names one
+ * as id:ID instead.  Caller frees. */
+static char *
+find_attachment(struct dm_cli *cli, gint64 id, const char *arg, const char *name, int *rc)
+{
+	g_autoptr(GPtrArray) found = NULL;
+	enum dm_status st = dm_store_ticket_attachments(cli->db, id, name, &found);
+	if (st != DM_OK) {
+		fprintf(stderr, "deskmail: ticket attachment: %s\n", dm_db_error(cli->db));
+		*rc = dm_cli_exit_code(st);
+		return NULL;
+	}
+	if (found->len == 1)
+		return g_strdup(((struct dm_attachment_row *) found->pdata[0])->id);
+	if (found->len == 0) {
+		const char *num = g_str_has_prefix(name, "id:") ? name + 3 : NULL;
+		if (num && *num && strspn(num, "0123456789") == strlen(num) && strlen(num) <= 18)
+			return g_strdup(num);
+		fprintf(stderr, "deskmail: ticket attachment: no attachment '%s' on ticket %s\n", name, arg);
+		*rc = EX_NOINPUT;
+		return NULL;
+	}
+	fprintf(stderr, "deskmail: ticket attachment: %u attachments named '%s' on ticket %s; name one as id:ID\n",
+		found->len, name, arg);
+	for (guint r = 0; r < found->len; r++) {
+		const struct dm_attachment_row *a = found->pdata[r];
+		fprintf(stderr, "  id:%s  message %s  %s  %s bytes  sha256 %s\n", a->id, a->message, a->type,
+			a->size, a->sha256);
+	}
+	*rc = EX_USAGE;
+	return NULL;
+}
+
+/* `ticket attachment N NAME`: one attachment's decoded content. */
+static int
+ticket_attachment(struct dm_cli *cli, int argc, char **argv)
+{
+	gint64 id;
+	if (argc != 4 || !parse_id(argv[2], &id) || *argv[3] == '\0') {
+		fprintf(stderr, "deskmail: usage: ticket attachment N NAME\n");
+		return EX_USAGE;
+	}
+	int rc = dm_cli_setup(cli);
+	if (rc != EX_OK)
+		return rc;
+	g_autofree char *att = find_attachment(cli, id, argv[2], argv[3], &rc);
+	if (att == NULL)
+		return rc;
+	g_autoptr(GBytes) content = NULL;
+	enum dm_status st = dm_store_attachment_content(cli->db, id, att, &content);
+	if (st == DM_NOTFOUND) {
+		fprintf(stderr, "deskmail: ticket attachment: no attachment '%s' on ticket %s\n", argv[3], argv[2]);
+		return EX_NOINPUT;
+	}
+	if (st != DM_OK) {
+		fprintf(stderr, "deskmail: ticket attachment: %s\n", dm_db_error(cli->db));
+		return dm_cli_exit_code(st);
+	}
+	return write_bytes("ticket attachment", content);
 }
 
 /* The KEY=VALUE arguments of `ticket set` as changes; on a malformed one
@@ -261,11 +388,17 @@ dm_cmd_ticket(struct dm_cli *cli, int argc, char **argv)
 	if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0 || argc < 2) {
 		printf("Usage: deskmail ticket list [--status S] [--topic T] [--team T] [--assignee A] [--since DATE] [--limit N]\n"
 		       "       deskmail ticket show N\n"
-		       "       deskmail ticket set N status=S priority=P topic=T team=T assign=ADDRESS ...\n");
+		       "       deskmail ticket set N status=S priority=P topic=T team=T assign=ADDRESS ...\n"
+		       "       deskmail ticket raw N [MESSAGE]\n"
+		       "       deskmail ticket attachment N NAME\n");
 		return argc < 2 ? EX_USAGE : EX_OK;
 	}
+	if (strcmp(what, "raw") == 0)
+		return ticket_raw(cli, argc, argv);
+	if (strcmp(what, "attachment") == 0)
+		return ticket_attachment(cli, argc, argv);
 	if (strcmp(what, "list") != 0 && strcmp(what, "show") != 0 && strcmp(what, "set") != 0) {
-		fprintf(stderr, "deskmail: unknown ticket command '%s' (list, show, set)\n", what);
+		fprintf(stderr, "deskmail: unknown ticket command '%s' (list, show, set, raw, attachment)\n", what);
 		return EX_USAGE;
 	}
 	if (strcmp(what, "show") == 0 && argc != 3) {
@@ -290,6 +423,8 @@ dm_cmd_contact(struct dm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskmail: usage: contact show ADDRESS\n");
 		return EX_USAGE;
 	}
+	if (!dm_cli_check_address("contact show", "ADDRESS", argv[2]))
+		return EX_USAGE;
 	int rc = dm_cli_setup(cli);
 	if (rc != EX_OK)
 		return rc;

@@ -2,6 +2,8 @@
  * `db status`: read-only queries whose rows the commands print. */
 #include "dm-autoconf.h"
 
+#include <string.h>
+
 #include "store-admin.h"
 
 static const char SQL_LIST[] =
@@ -21,7 +23,9 @@ static const char SQL_SHOW_TICKET[] =
 	" to_char(t.created_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'),"
 	" coalesce(to_char(t.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), '-'),"
 	" coalesce(to_char(t.first_response_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), '-'),"
-	" coalesce(t.related_id::text || ' (' || t.relation || ')', '-') "
+	" coalesce(t.related_id::text || ' (' || t.relation || ')', '-'),"
+	" coalesce((SELECT string_agg(pc.address, ', ' ORDER BY p.added_at, pc.address) FROM participants p"
+	"  JOIN contacts pc ON pc.id = p.contact_id WHERE p.ticket_id = t.id AND p.role = 'cc'), '-') "
 	"FROM tickets t LEFT JOIN teams tm ON tm.id = t.team_id LEFT JOIN agents a ON a.id = t.assignee_id "
 	"LEFT JOIN contacts c ON c.id = t.requester_id WHERE t.id = $1";
 /* Messages and events interleaved in time order. */
@@ -56,6 +60,22 @@ static const char SQL_DB_COUNTS[] =
 	" (SELECT count(*) FROM messages),"
 	" (SELECT count(*) FROM outbox WHERE status = 'queued'),"
 	" pg_size_pretty(pg_database_size(current_database()))";
+
+static const char SQL_ATTACHMENTS[] =
+	"SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256 "
+	"FROM attachments a JOIN messages m ON m.id = a.message_id "
+	"WHERE m.ticket_id = $1 AND ($2::text IS NULL OR a.filename = $2) "
+	"ORDER BY m.created_at, m.id, a.position, a.id";
+static const char SQL_ATTACHMENT_CONTENT[] =
+	"SELECT a.content FROM attachments a JOIN messages m ON m.id = a.message_id "
+	"WHERE m.ticket_id = $1 AND a.id = $2::bigint";
+/* MESSAGE ($2) is a row id or a Message-ID; without one, the first
+ * incoming mail.  A message without a stored copy gives a NULL raw. */
+static const char SQL_RAW[] =
+	"SELECT r.raw FROM messages m LEFT JOIN raw_messages r ON r.message_id = m.id "
+	"WHERE m.ticket_id = $1 AND CASE WHEN $2::text IS NULL THEN m.direction = 'in'"
+	" WHEN $2 ~ '^[0-9]{1,18}$' THEN m.id = $2::bigint ELSE m.message_id = $2 END "
+	"ORDER BY m.created_at, m.id LIMIT 1";
 
 /* A copy of (ROW, COL); "" for SQL NULL. */
 static char *
@@ -115,7 +135,7 @@ dm_ticket_summary_free(struct dm_ticket_summary *s)
 		return;
 	char **fields[] = { &s->id, &s->subject, &s->status, &s->priority, &s->topic, &s->team,
 			    &s->assignee, &s->requester, &s->requester_name, &s->language, &s->queue,
-			    &s->created, &s->due, &s->first_response, &s->related };
+			    &s->created, &s->due, &s->first_response, &s->related, &s->cc };
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
 		g_free(*fields[i]);
 	g_free(s);
@@ -137,7 +157,7 @@ dm_store_ticket_summary(struct dm_db *db, gint64 id, const char *timezone,
 	struct dm_ticket_summary *s = g_new0(struct dm_ticket_summary, 1);
 	char **fields[] = { &s->id, &s->subject, &s->status, &s->priority, &s->topic, &s->team,
 			    &s->assignee, &s->requester, &s->requester_name, &s->language, &s->queue,
-			    &s->created, &s->due, &s->first_response, &s->related };
+			    &s->created, &s->due, &s->first_response, &s->related, &s->cc };
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
 		*fields[i] = dup_at(res, 0, (int) i);
 	*out = s;
@@ -174,6 +194,100 @@ dm_store_ticket_timeline(struct dm_db *db, gint64 id, GPtrArray **out)
 		e->body = PQgetisnull(res, r, 3) ? NULL : dup_at(res, r, 3);
 		g_ptr_array_add(*out, e);
 	}
+	return DM_OK;
+}
+
+void
+dm_attachment_row_free(struct dm_attachment_row *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->id);
+	g_free(a->message);
+	g_free(a->name);
+	g_free(a->type);
+	g_free(a->size);
+	g_free(a->sha256);
+	g_free(a);
+}
+
+enum dm_status
+dm_store_ticket_attachments(struct dm_db *db, gint64 id, const char *name, GPtrArray **out)
+{
+	char idbuf[24];
+	g_snprintf(idbuf, sizeof idbuf, "%" G_GINT64_FORMAT, id);
+	const char *p[] = { idbuf, name };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_ATTACHMENTS, 2, p, &res);
+	if (st != DM_OK)
+		return st;
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify) dm_attachment_row_free);
+	for (int r = 0; r < PQntuples(res); r++) {
+		struct dm_attachment_row *a = g_new0(struct dm_attachment_row, 1);
+		a->id = dup_at(res, r, 0);
+		a->message = dup_at(res, r, 1);
+		a->name = dup_at(res, r, 2);
+		a->type = dup_at(res, r, 3);
+		a->size = dup_at(res, r, 4);
+		a->sha256 = dup_at(res, r, 5);
+		g_ptr_array_add(*out, a);
+	}
+	return DM_OK;
+}
+
+/* The bytea (ROW, COL) of a text-format result, decoded; NULL for SQL
+ * NULL. */
+static GBytes *
+bytea_at(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	size_t n = 0;
+	unsigned char *bytes = PQunescapeBytea((const unsigned char *) PQgetvalue(res, row, col), &n);
+	if (bytes == NULL)
+		return NULL;
+	GBytes *b = g_bytes_new(bytes, n);
+	PQfreemem(bytes);
+	return b;
+}
+
+enum dm_status
+dm_store_attachment_content(struct dm_db *db, gint64 id, const char *attachment, GBytes **out)
+{
+	char idbuf[24];
+	g_snprintf(idbuf, sizeof idbuf, "%" G_GINT64_FORMAT, id);
+	const char *p[] = { idbuf, attachment };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_ATTACHMENT_CONTENT, 2, p, &res);
+	if (st != DM_OK)
+		return st;
+	if (PQntuples(res) == 0 || (*out = bytea_at(res, 0, 0)) == NULL)
+		return DM_NOTFOUND;
+	return DM_OK;
+}
+
+enum dm_status
+dm_store_ticket_raw(struct dm_db *db, gint64 id, const char *message, GBytes **out)
+{
+	char idbuf[24];
+	g_snprintf(idbuf, sizeof idbuf, "%" G_GINT64_FORMAT, id);
+	/* Message-IDs are stored without their angle brackets. */
+	g_autofree char *mid = NULL;
+	if (message) {
+		mid = g_strstrip(g_strdup(message));
+		gsize n = strlen(mid);
+		if (n >= 2 && mid[0] == '<' && mid[n - 1] == '>') {
+			mid[n - 1] = '\0';
+			memmove(mid, mid + 1, n - 1);
+		}
+	}
+	const char *p[] = { idbuf, mid };
+	g_autoptr(PGresult) res = NULL;
+	enum dm_status st = dm_db_query(db, SQL_RAW, 2, p, &res);
+	if (st != DM_OK)
+		return st;
+	if (PQntuples(res) == 0 || (*out = bytea_at(res, 0, 0)) == NULL)
+		return DM_NOTFOUND;
 	return DM_OK;
 }
 

@@ -28,6 +28,7 @@ enum dm_status dm_store_ticket_list(struct dm_db *db, const struct dm_ticket_fil
 struct dm_ticket_summary {
 	char *id, *subject, *status, *priority, *topic, *team, *assignee, *requester, *requester_name,
 		*language, *queue, *created, *due, *first_response, *related;
+	char *cc; /* the Cc participants' addresses, ", " between them; "-" when none */
 };
 void dm_ticket_summary_free(struct dm_ticket_summary *s);
 typedef struct dm_ticket_summary DmTicketSummary;
@@ -50,6 +51,31 @@ void dm_timeline_entry_free(struct dm_timeline_entry *e);
 /* Messages and events of ticket ID interleaved in time order (struct
  * dm_timeline_entry*).  Caller frees *OUT with g_ptr_array_unref. */
 enum dm_status dm_store_ticket_timeline(struct dm_db *db, gint64 id, GPtrArray **out);
+
+/* One attachment of a ticket's mail, as `ticket show` lists it. */
+struct dm_attachment_row {
+	char *id;      /* the attachments row id */
+	char *message; /* the messages row id of the mail that carried it */
+	char *name, *type, *size, *sha256;
+};
+void dm_attachment_row_free(struct dm_attachment_row *a);
+
+/* The attachments of ticket ID's messages (struct dm_attachment_row*) in
+ * the order they arrived; only those called NAME when NAME is not NULL.
+ * Caller frees *OUT with g_ptr_array_unref. */
+enum dm_status dm_store_ticket_attachments(struct dm_db *db, gint64 id, const char *name, GPtrArray **out);
+
+/* The decoded content of attachment ATTACHMENT (a row id as text) of
+ * ticket ID; DM_NOTFOUND when the ticket has no such attachment.  Caller
+ * frees *OUT with g_bytes_unref. */
+enum dm_status dm_store_attachment_content(struct dm_db *db, gint64 id, const char *attachment, GBytes **out);
+
+/* The mail of ticket ID as it arrived, byte for byte (raw_messages).
+ * MESSAGE is a messages row id (digits), a Message-ID (with or without
+ * <>), or NULL for the ticket's first incoming mail.  DM_NOTFOUND when
+ * there is no such message or no stored copy of it.  Caller frees *OUT
+ * with g_bytes_unref. */
+enum dm_status dm_store_ticket_raw(struct dm_db *db, gint64 id, const char *message, GBytes **out);
 
 struct dm_contact_summary {
 	char *address, *name, *language, *failing_since, *bounces, *created;

@@ -59,6 +59,44 @@ is "$?" 64 "since after until: usage error"
 "$DESKMAIL" report --since yesterday --until 2026-11-01 >/dev/null 2>&1
 is "$?" 64 "a date that is not YYYY-MM-DD: usage error"
 
+# Every option is checked before the database is asked: one line naming
+# the option and its value, exit 64.  The configuration points at a port
+# where no server listens, so a check that reached the database would exit 75.
+sed "s/port=[0-9]*/port=1/" "$DESKMAIL_CONFIG" >"$T/noserver.conf"
+refused() { # EXPECTED-LINE-REGEX ARGS...
+	local re=$1; shift
+	OUT=$("$DESKMAIL" --config "$T/noserver.conf" "$@" 2>&1 >/dev/null); RC=$?
+	is "$RC" 64 "$* : refused with exit 64"
+	is "$(wc -l <<<"$OUT")" 1 "... with one line"
+	like "$OUT" "$re" "... naming the option and the value"
+}
+for d in 2026-13-45 08/12/2026 yesterday 2026-02-29 2026-1-05 " 2026-01-05" 2026-01-05x; do
+	re="^deskmail: ticket list: --since '${d//[!0-9a-z -]/.}' is not a date \\(YYYY-MM-DD\\)\$"
+	refused "$re" ticket list --since "$d"
+done
+refused "^deskmail: ticket list: --status 'bogus' is not a status \\(new, open, pending, resolved, closed\\)\$" \
+	ticket list --status bogus
+for n in -3 0 abc 3x 99999999999 " 5"; do
+	refused "^deskmail: ticket list: --limit '${n//[!0-9a-z -]/.}' is not a positive integer\$" ticket list --limit "$n"
+done
+refused "^deskmail: ticket list: --assignee 'nobody' is not a mail address\$" ticket list --assignee nobody
+refused "^deskmail: ticket list: unexpected argument 'extra'\$" ticket list extra
+refused "^deskmail: contact show: ADDRESS 'not an address' is not a mail address\$" contact show "not an address"
+refused "^deskmail: contact show: ADDRESS '@example.org' is not a mail address\$" contact show @example.org
+refused "^deskmail: report: --since '2026-13-45' is not a date \\(YYYY-MM-DD\\)\$" report --since 2026-13-45 --until 2026-12-01
+refused "^deskmail: report: --until '08/12/2026' is not a date \\(YYYY-MM-DD\\)\$" report --since 2026-11-01 --until 08/12/2026
+refused "^deskmail: report: --since DATE is required" report --until 2026-12-01
+refused "^deskmail: report: --until DATE is required" report --since 2026-12-01
+refused "^deskmail: report: --since '2026-11-30' is after --until '2026-11-01'\$" report --since 2026-11-30 --until 2026-11-01
+refused "^deskmail: report: --json and --html '[^']*' exclude each other\$" report --since 2026-11-01 --until 2026-11-30 --json --html "$T/x.html"
+refused "^deskmail: report: unexpected argument 'extra'\$" report --since 2026-11-01 --until 2026-11-30 extra
+# Right values pass the checks and reach the database (75 here: no server).
+"$DESKMAIL" --config "$T/noserver.conf" ticket list --since 2028-02-29 --status closed --limit 7 --assignee '<A@Example.org>' >/dev/null 2>&1
+is "$?" 75 "valid options pass the checks (a leap day, a bracketed address) and reach the database"
+OUT=$("$DESKMAIL" ticket list --since 2026-11-01 --status open --limit 2); RC=$?
+is "$RC" 0 "ticket list with valid options exits 0"
+is "$(tail -n +2 <<<"$OUT" | wc -l)" 2 "... and --limit 2 lists two"
+
 # --- the HTML report in a real headless browser
 OUT=$("$DESKMAIL" report --since 2026-11-01 --until 2026-11-30 --html "$T/report.html")
 is "$?" 0 "report --html exits 0"
@@ -151,5 +189,87 @@ is "$J3" "$J4" "... with the same figures"
 OUT=$("$DESKMAIL" --config "$T/nosecret.conf" check-config 2>&1); RC=$?
 is "$RC" 78 "check-config, which needs the secret, still refuses without it"
 like "$OUT" 'secret_file' "... naming the secret file"
+
+# --- ticket raw, ticket attachment, and what ticket show lists of them
+att=$T/plan.bin; head -c 5000 /dev/urandom >"$att"
+dup1=$T/dup1.bin; head -c 700 /dev/urandom >"$dup1"
+dup2=$T/dup2.bin; head -c 900 /dev/urandom >"$dup2"
+cat >"$T/att.eml" <<MAIL
+From: Vesna <vesna@example.si>
+To: support@example.org
+Cc: Marko <Marko@Example.si>, nina@example.si
+Subject: Priloge
+Date: Tue, 24 Nov 2026 10:00:00 +0100
+Message-ID: <raw-att@example.si>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+
+Pošiljam priloge.
+--b1
+Content-Type: application/pdf
+Content-Disposition: attachment; filename="plan.pdf"
+Content-Transfer-Encoding: base64
+
+$(base64 -w 76 "$att")
+--b1
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="scan.bin"
+Content-Transfer-Encoding: base64
+
+$(base64 -w 76 "$dup1")
+--b1
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="scan.bin"
+Content-Transfer-Encoding: base64
+
+$(base64 -w 76 "$dup2")
+--b1--
+MAIL
+dm_deliver "$T/att.eml" --recipient support@example.org
+is "$RC" 0 "a mail with three attachments is delivered"
+ticket=$(pg_sql "SELECT ticket_id FROM messages WHERE message_id = 'raw-att@example.si'")
+row=$(pg_sql "SELECT id FROM messages WHERE message_id = 'raw-att@example.si'")
+"$DESKMAIL" ticket raw "$ticket" >"$T/raw.out"
+is "$?" 0 "ticket raw exits 0"
+ok "$(cmp -s "$T/att.eml" "$T/raw.out"; echo $?)" "ticket raw: the first incoming mail, byte for byte"
+"$DESKMAIL" ticket raw "$ticket" "<raw-att@example.si>" >"$T/raw2.out"
+ok "$(cmp -s "$T/att.eml" "$T/raw2.out"; echo $?)" "ticket raw by Message-ID"
+"$DESKMAIL" ticket raw "$ticket" "$row" >"$T/raw3.out"
+ok "$(cmp -s "$T/att.eml" "$T/raw3.out"; echo $?)" "ticket raw by message row id"
+OUT=$("$DESKMAIL" ticket raw "$ticket" no-such@example.si 2>&1 >/dev/null); RC=$?
+is "$RC" 66 "ticket raw of a message the ticket does not have: exit 66"
+like "$OUT" "^deskmail: ticket raw: no stored mail no-such@example.si on ticket $ticket\$" "... saying so"
+"$DESKMAIL" ticket raw 99999 >/dev/null 2>&1
+is "$?" 66 "ticket raw on a missing ticket: exit 66"
+"$DESKMAIL" ticket raw 2 >/dev/null 2>&1
+is "$?" 66 "ticket raw on a ticket whose mail has no stored copy (the fixture month): exit 66"
+"$DESKMAIL" ticket attachment "$ticket" plan.pdf >"$T/plan.out"
+is "$?" 0 "ticket attachment exits 0"
+is "$(sha256sum <"$T/plan.out" | cut -d' ' -f1)" "$(pg_sql "SELECT sha256 FROM attachments WHERE filename = 'plan.pdf'")" \
+	"ticket attachment: the content whose sha256 is stored"
+ok "$(cmp -s "$att" "$T/plan.out"; echo $?)" "... the very bytes that were attached"
+OUT=$("$DESKMAIL" ticket attachment "$ticket" scan.bin 2>&1 >"$T/scan.out"); RC=$?
+is "$RC" 64 "two attachments with one name: refused (exit 64)"
+ok "$([ ! -s "$T/scan.out" ]; echo $?)" "... writing nothing"
+like "$OUT" "^deskmail: ticket attachment: 2 attachments named 'scan.bin' on ticket $ticket; name one as id:ID" "... saying so"
+is "$(grep -c '^  id:[0-9]* ' <<<"$OUT")" 2 "... and listing both"
+second=$(grep -o '^  id:[0-9]*' <<<"$OUT" | tail -1 | tr -d ' ')
+"$DESKMAIL" ticket attachment "$ticket" "$second" >"$T/scan2.out"
+is "$?" 0 "ticket attachment by id:ID"
+ok "$(cmp -s "$dup2" "$T/scan2.out"; echo $?)" "... the second one, byte for byte"
+"$DESKMAIL" ticket attachment 1 "$second" >/dev/null 2>&1
+is "$?" 66 "id:ID of another ticket's attachment: exit 66"
+OUT=$("$DESKMAIL" ticket attachment "$ticket" nothing.txt 2>&1); RC=$?
+is "$RC" 66 "ticket attachment with no such name: exit 66"
+like "$OUT" "^deskmail: ticket attachment: no attachment 'nothing.txt' on ticket $ticket\$" "... saying so"
+OUT=$("$DESKMAIL" ticket show "$ticket"); RC=$?
+is "$RC" 0 "ticket show of the ticket with attachments"
+like "$OUT" '^  cc marko@example\.si, nina@example\.si$' "ticket show: the Cc"
+like "$OUT" '^    plan\.pdf  application/pdf  5000 bytes$' "ticket show: an attachment with name, type and size"
+is "$(grep -c '^    scan\.bin  application/octet-stream  [79]00 bytes$' <<<"$OUT")" 2 "ticket show: both attachments of one name"
+like "$("$DESKMAIL" ticket show 1)" '^  cc -$' "ticket show: no Cc"
 
 tap_done
