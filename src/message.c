@@ -223,6 +223,42 @@ message_new(GBytes *raw)
 	return msg;
 }
 
+/* TRUE when ID may thread a message.  Every real Message-ID has an '@'
+ * (RFC 5322 3.6.4); what some clients and gateways (gmane among them) put
+ * in In-Reply-To without one ("<yes>", a bare number) names no message
+ * and would only join unrelated mail that carries the same junk. */
+static gboolean
+threading_id(const char *id)
+{
+	return id && *id && strchr(id, '@') != NULL;
+}
+
+/* Add the ids of VALUE (an In-Reply-To or References value, or NULL) that
+ * may thread a message to IDS (char*), at most MAX of them.  Each <...>
+ * is parsed on its own: GMime stops at the first id without an '@' and
+ * would lose the real ids after it. */
+static void
+threading_ids(GMimeParserOptions *opts, const char *value, GPtrArray *ids, guint max)
+{
+	if (value == NULL)
+		return;
+	for (const char *p = value; *p && ids->len < max;) {
+		const char *lt = strchr(p, '<');
+		const char *gt = lt ? strchr(lt, '>') : NULL;
+		/* No bracketed id left: what remains is read whole (bare ids). */
+		g_autofree char *one = lt && gt ? g_strndup(lt, (gsize) (gt - lt + 1)) : g_strdup(p);
+		p = lt && gt ? gt + 1 : p + strlen(p);
+		GMimeReferences *refs = g_mime_references_parse(opts, one);
+		for (int i = 0; refs && i < g_mime_references_length(refs) && ids->len < max; i++) {
+			const char *id = g_mime_references_get_message_id(refs, i);
+			if (threading_id(id) && strlen(id) <= 998)
+				g_ptr_array_add(ids, dm_message_clean_text(g_strdup(id), 998, NULL));
+		}
+		if (refs)
+			g_mime_references_free(refs);
+	}
+}
+
 /* The ids threading uses: Message-ID (or one made from RAW when there is
  * none), In-Reply-To and References. */
 static void
@@ -244,18 +280,11 @@ read_ids(struct dm_message *msg, GMimeMessage *m, GBytes *raw, GMimeParserOption
 		msg->message_id = g_strdup_printf("%s@sha256.deskmail.invalid", hex);
 		msg->flags |= DM_MESSAGE_NO_MESSAGE_ID;
 	}
-	msg->in_reply_to = dm_message_first_msgid(opts, g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To"));
-	const char *refs_value = g_mime_object_get_header(GMIME_OBJECT(m), "References");
-	if (refs_value) {
-		GMimeReferences *refs = g_mime_references_parse(opts, refs_value);
-		for (int i = 0; refs && i < g_mime_references_length(refs) && i < 1000; i++) {
-			const char *id = g_mime_references_get_message_id(refs, i);
-			if (id && *id && strlen(id) <= 998)
-				g_ptr_array_add(msg->references, dm_message_clean_text(g_strdup(id), 998, NULL));
-		}
-		if (refs)
-			g_mime_references_free(refs);
-	}
+	g_autoptr(GPtrArray) irt = g_ptr_array_new_with_free_func(g_free);
+	threading_ids(opts, g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To"), irt, 1);
+	if (irt->len > 0)
+		msg->in_reply_to = g_strdup(irt->pdata[0]);
+	threading_ids(opts, g_mime_object_get_header(GMIME_OBJECT(m), "References"), msg->references, 1000);
 }
 
 /* From (or a fallback sender), To, Cc and Reply-To. */
@@ -345,6 +374,45 @@ parse_extent(const guint8 *data, gsize len, const struct dm_limits *limits)
 	return len;
 }
 
+/* Where the body of DATA starts when the header has no empty line after
+ * it, or 0 when nothing is missing.  Mail readers end the header at the
+ * first line that is neither a header field nor a continuation and read
+ * that line as the body's first; GMime drops such a body.  At least one
+ * field must come first: text without any header stays not a mail. */
+static gsize
+missing_blank_line(const guint8 *data, gsize len)
+{
+	gsize pos = 0;
+	gboolean seen_field = FALSE;
+
+	while (pos < len) {
+		const guint8 *line = data + pos;
+		gsize rest = len - pos;
+		if (line[0] == '\n' || (line[0] == '\r' && rest >= 2 && line[1] == '\n'))
+			return 0;
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (!seen_field)
+				return 0;
+		} else {
+			/* field-name = 1*printable-except-colon, white space, ":" */
+			gsize i = 0;
+			while (i < rest && line[i] > ' ' && line[i] < 127 && line[i] != ':')
+				i++;
+			gsize name_len = i;
+			while (i < rest && (line[i] == ' ' || line[i] == '\t'))
+				i++;
+			if (name_len == 0 || i >= rest || line[i] != ':')
+				return seen_field ? pos : 0;
+			seen_field = TRUE;
+		}
+		const guint8 *nl = memchr(line, '\n', rest);
+		if (nl == NULL)
+			break;
+		pos = (gsize) (nl - data) + 1;
+	}
+	return 0;
+}
+
 struct dm_message *
 dm_message_parse(GBytes *raw, const struct dm_limits *limits, const char *const *charsets)
 {
@@ -365,7 +433,19 @@ dm_message_parse(GBytes *raw, const struct dm_limits *limits, const char *const 
 	 * over a GByteArray that does not own its data.  The parser only
 	 * reads, and the stream keeps parts as windows into it. */
 	gsize extent = parse_extent(raw_data, raw_len, limits);
-	GByteArray *view = g_byte_array_new_take((guint8 *) raw_data, extent);
+	gsize body_at = missing_blank_line(raw_data, extent);
+	GByteArray *view;
+	if (body_at > 0) {
+		/* Only this malformed kind is copied, with the empty line the
+		 * header lacks, in the message's own line ending. */
+		gboolean crlf = body_at >= 2 && raw_data[body_at - 2] == '\r';
+		view = g_byte_array_sized_new((guint) MIN(extent + 2, G_MAXUINT));
+		g_byte_array_append(view, raw_data, (guint) body_at);
+		g_byte_array_append(view, (const guint8 *) (crlf ? "\r\n" : "\n"), crlf ? 2 : 1);
+		g_byte_array_append(view, raw_data + body_at, (guint) (extent - body_at));
+	} else {
+		view = g_byte_array_new_take((guint8 *) raw_data, extent);
+	}
 	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(view);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -373,8 +453,12 @@ dm_message_parse(GBytes *raw, const struct dm_limits *limits, const char *const 
 	GMimeMessage *m = g_mime_parser_construct_message(parser, opts);
 	g_object_unref(parser);
 
+	/* A message with at least one header field is mail, even when its
+	 * only field is one GMime files on the body part (Content-Type). */
 	struct dm_message *msg = NULL;
-	if (m == NULL || g_mime_header_list_get_count(g_mime_object_get_header_list(GMIME_OBJECT(m))) == 0)
+	GMimeObject *top = m ? g_mime_message_get_mime_part(m) : NULL;
+	if (m == NULL || (g_mime_header_list_get_count(g_mime_object_get_header_list(GMIME_OBJECT(m))) == 0 &&
+			  (top == NULL || g_mime_header_list_get_count(g_mime_object_get_header_list(top)) == 0)))
 		goto out;
 
 	msg = message_from_mime(m, raw, opts, limits, charsets);
@@ -386,7 +470,8 @@ out:
 		g_object_unref(m);
 	g_object_unref(stream);
 	/* Release the view without freeing the caller's bytes. */
-	(void) g_byte_array_steal(view, NULL);
+	if (body_at == 0)
+		(void) g_byte_array_steal(view, NULL);
 	g_byte_array_unref(view);
 	return msg;
 }

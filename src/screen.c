@@ -38,7 +38,7 @@ gboolean
 dm_screen_is_robot_address(const char *addr)
 {
 	static const char *const exact[] = {
-		"mailer-daemon", "postmaster", "listserv", "majordomo", "mailman", "bounce",
+		"mailer-daemon", "listserv", "majordomo", "mailman", "bounce",
 		"bounces", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
 		"do_not_reply", "nereply", "nevastaa", "nemvalaszolj", "ne-odgovarjaj", NULL
 	};
@@ -69,6 +69,71 @@ header_word_in(const char *value, const char *const *words)
 	return FALSE;
 }
 
+/* The report-type parameter of a multipart/report Content-Type CT, lower
+ * case, or NULL when CT is not a report.  Caller frees with g_free. */
+static char *
+report_type(const char *ct)
+{
+	if (ct == NULL)
+		return NULL;
+	g_autofree char *v = g_ascii_strdown(ct, -1);
+	g_strstrip(v);
+	if (!g_str_has_prefix(v, "multipart/report"))
+		return NULL;
+	for (char *p = strstr(v, "report-type"); p; p = strstr(p + 1, "report-type")) {
+		if (p[-1] != ';' && !g_ascii_isspace(p[-1]))
+			continue;
+		char *q = p + strlen("report-type");
+		while (g_ascii_isspace(*q))
+			q++;
+		if (*q++ != '=')
+			continue;
+		while (g_ascii_isspace(*q) || *q == '"')
+			q++;
+		return g_strndup(q, strcspn(q, " \t;\""));
+	}
+	return NULL;
+}
+
+/* TRUE when MSG has a part of type TYPE ("message/disposition-notification"). */
+static gboolean
+has_part(const struct dm_message *msg, const char *type)
+{
+	for (guint i = 0; i < msg->attachments->len; i++) {
+		const struct dm_attachment *a = msg->attachments->pdata[i];
+		if (g_ascii_strcasecmp(a->content_type, type) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* TRUE when an X-Loop header of MSG names one of our addresses.  procmail,
+ * SmartList, mailing list managers and many autoresponders add
+ * "X-Loop: their-address" to what they send and drop mail that already
+ * carries it; a desk address in it means our mail went round a forwarder
+ * and came back. */
+static gboolean
+x_loop_names_us(const struct dm_message *msg, const struct dm_screen_config *cfg)
+{
+	for (guint i = 0; i < msg->headers->len; i++) {
+		const struct dm_header *h = msg->headers->pdata[i];
+		if (g_ascii_strcasecmp(h->name, "X-Loop") != 0)
+			continue;
+		g_auto(GStrv) items = g_strsplit(h->value, ",", 16);
+		for (char **it = items; *it; it++) {
+			/* "Name <addr>" or a bare address, maybe with a comment. */
+			const char *lt = strchr(*it, '<');
+			const char *gt = lt ? strchr(lt, '>') : NULL;
+			g_autofree char *raw = lt && gt ? g_strndup(lt + 1, (gsize) (gt - lt - 1))
+						     : g_strndup(*it, strcspn(*it, " \t("));
+			g_autofree char *addr = dm_address_normalise(g_strstrip(raw));
+			if (dm_screen_is_own_address(cfg, addr))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 /* Why MSG, with RETURN_PATH (normalised, or NULL), is a machine's mail
  * (a loop, a bounce, Auto-Submitted, Precedence, a list, an auto-reply
  * header, the null sender), or NULL.  Sets OUT's loop and bounce. */
@@ -87,6 +152,10 @@ machine_reason(const struct dm_message *msg, const char *return_path,
 		out->loop = cfg->loop_value && g_ascii_strcasecmp(v, cfg->loop_value) == 0;
 		reason = "loop";
 	}
+	if (x_loop_names_us(msg, cfg)) {
+		out->loop = TRUE;
+		reason = "loop";
+	}
 
 	if (msg->is_dsn) {
 		out->bounce = TRUE;
@@ -98,6 +167,17 @@ machine_reason(const struct dm_message *msg, const char *return_path,
 			reason = reason ? reason : "bounce";
 		}
 	}
+
+	/* Abuse and feedback reports (RFC 5965) and read receipts (RFC 8098)
+	 * are written by machines and must never be answered; a receipt is
+	 * recognised by its report type or by its disposition part alone. */
+	g_autofree char *rtype = report_type(dm_message_header(msg, "Content-Type"));
+	if (reason == NULL && rtype && strcmp(rtype, "feedback-report") == 0)
+		reason = "feedback-report";
+	if (reason == NULL && ((rtype && strcmp(rtype, "disposition-notification") == 0) ||
+			       has_part(msg, "message/disposition-notification") ||
+			       has_part(msg, "message/global-disposition-notification")))
+		reason = "receipt";
 
 	const char *auto_submitted = dm_message_header(msg, "Auto-Submitted");
 	if (auto_submitted) {

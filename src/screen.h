@@ -24,8 +24,9 @@ struct dm_screen {
 	gboolean automatic;
 	/* A delivery status report or other bounce. */
 	gboolean bounce;
-	/* Carries our loop marker with our own value: one of our mails came
-	 * back.  (Any deskmail marker makes the mail automatic.) */
+	/* Carries our loop marker with our own value, or an X-Loop header
+	 * naming one of our addresses: one of our mails came back.  (Any
+	 * deskmail marker makes the mail automatic.) */
 	gboolean loop;
 	/* Why no acknowledgement may be sent ("auto-submitted", "list",
 	 * ...), or NULL when the headers allow one.  Static string. */
@@ -43,8 +44,9 @@ void dm_screen_message(const struct dm_message *msg, const char *envelope_from,
 gboolean dm_screen_is_own_address(const struct dm_screen_config *cfg, const char *addr);
 
 /* TRUE for local parts of senders no human reads: mailer-daemon,
- * postmaster, noreply/no-reply/donotreply and the like, *-request,
- * owner-*, listserv, majordomo, bounce(s). */
+ * noreply/no-reply/donotreply and the like, *-request,
+ * owner-*, listserv, majordomo, bounce(s).  Not postmaster: a person
+ * reads and writes as postmaster (RFC 5230 4.6). */
 gboolean dm_screen_is_robot_address(const char *addr);
 
 /* TRUE when the topmost Authentication-Results header with AUTHSERV_ID

@@ -1197,6 +1197,99 @@ test_address_normalise(void **state G_GNUC_UNUSED)
 	}
 }
 
+/* ---- Shapes of header and ids that mail readers accept ---------------- */
+
+struct shape_case {
+	const char *name;
+	const char *raw;
+	gboolean mail;          /* FALSE: dm_message_parse returns NULL */
+	const char *subject;
+	const char *text;       /* the body text exactly */
+	const char *in_reply_to; /* NULL: none */
+	const char *references; /* the ids joined by one space; "" for none */
+};
+
+static const struct shape_case shape_cases[] = {
+	/* At least one header field makes a mail, whatever the field. */
+	{ "shape: only Content-Type", "Content-Type: text/plain; charset=utf-8\n\nTiskalnik.\n",
+	  TRUE, "", "Tiskalnik.\n", NULL, "" },
+	{ "shape: only Content-Type, CRLF", "Content-Type: text/plain\r\n\r\nTiskalnik.\r\n", TRUE,
+	  "", "Tiskalnik.\n", NULL, "" },
+	{ "shape: only Subject", "Subject: Tiskalnik\n\nNe dela.\n", TRUE, "Tiskalnik",
+	  "Ne dela.\n", NULL, "" },
+	{ "shape: no header at all", "Tiskalnik ne dela.\nAna\n", FALSE, NULL, NULL, NULL, NULL },
+	{ "shape: a line with a colon but a space in the name", "Tiskalnik ne dela: pomoc\n",
+	  FALSE, NULL, NULL, NULL, NULL },
+
+	/* No empty line after the header: the first line that is neither a
+	 * field nor a continuation starts the body. */
+	{ "shape: no empty line", "From: ana@example.si\nSubject: Tiskalnik\nNe dela.\nAna\n",
+	  TRUE, "Tiskalnik", "Ne dela.\nAna\n", NULL, "" },
+	{ "shape: no empty line, CRLF",
+	  "From: ana@example.si\r\nSubject: Tiskalnik\r\nNe dela.\r\nAna\r\n", TRUE, "Tiskalnik",
+	  "Ne dela.\nAna\n", NULL, "" },
+	{ "shape: no empty line, after a continuation",
+	  "From: ana@example.si\nSubject: Tiskalnik\n ne dela\nres ne dela: nic\n", TRUE,
+	  "Tiskalnik ne dela", "res ne dela: nic\n", NULL, "" },
+	{ "shape: no empty line, body is a boundary-like line",
+	  "From: ana@example.si\nSubject: Tiskalnik\n--\nAna\n", TRUE, "Tiskalnik", "--\nAna\n",
+	  NULL, "" },
+	{ "shape: field with white space before the colon is a field",
+	  "From: ana@example.si\nSubject : Tiskalnik\n\nNe dela.\n", TRUE, "Tiskalnik",
+	  "Ne dela.\n", NULL, "" },
+	{ "shape: with the empty line, a colon line stays in the body",
+	  "From: ana@example.si\nSubject: Tiskalnik\n\nNote: ne dela\n", TRUE, "Tiskalnik",
+	  "Note: ne dela\n", NULL, "" },
+
+	/* Ids without an '@' name no message (gmane's "<yes>"). */
+	{ "ids: In-Reply-To <yes>", "From: ana@example.si\nIn-Reply-To: <yes>\n\nx\n", TRUE, "",
+	  "x\n", NULL, "" },
+	{ "ids: In-Reply-To <yes> then a real id",
+	  "From: ana@example.si\nIn-Reply-To: <yes> <dm.1@example.org>\n\nx\n", TRUE, "", "x\n",
+	  "dm.1@example.org", "" },
+	{ "ids: In-Reply-To with a phrase",
+	  "From: ana@example.si\nIn-Reply-To: Your message of Monday <dm.1@example.org>\n\nx\n",
+	  TRUE, "", "x\n", "dm.1@example.org", "" },
+	{ "ids: References with bogus ids among real ones",
+	  "From: ana@example.si\nReferences: <a@example.si> <123> <yes>\n <b@example.org>\n\nx\n",
+	  TRUE, "", "x\n", NULL, "a@example.si b@example.org" },
+	{ "ids: References starting with a bogus id",
+	  "From: ana@example.si\nReferences: <abc> <a@example.si>\n\nx\n", TRUE, "", "x\n", NULL,
+	  "a@example.si" },
+	{ "ids: real ids unchanged",
+	  "From: ana@example.si\nIn-Reply-To: <b@example.org>\n"
+	  "References: <a@example.si> <b@example.org>\n\nx\n",
+	  TRUE, "", "x\n", "b@example.org", "a@example.si b@example.org" },
+};
+
+static void
+test_shape(void **state)
+{
+	const struct shape_case *c = *state;
+	g_autoptr(GBytes) raw = g_bytes_new_static(c->raw, strlen(c->raw));
+	g_autoptr(DmMessage) msg = parse_bytes(raw, NULL);
+
+	if (!c->mail) {
+		assert_null(msg);
+		return;
+	}
+	assert_non_null(msg);
+	check_invariants(msg, raw);
+	/* The raw bytes are kept exactly as received. */
+	assert_int_equal(g_bytes_get_size(msg->raw), strlen(c->raw));
+	assert_memory_equal(g_bytes_get_data(msg->raw, NULL), c->raw, strlen(c->raw));
+	assert_string_equal(msg->subject, c->subject);
+	assert_string_equal(msg->text, c->text);
+	if (c->in_reply_to == NULL)
+		assert_null(msg->in_reply_to);
+	else
+		assert_string_equal(msg->in_reply_to, c->in_reply_to);
+	g_autoptr(GString) refs = g_string_new(NULL);
+	for (guint i = 0; i < msg->references->len; i++)
+		g_string_append_printf(refs, "%s%s", i ? " " : "", (char *) msg->references->pdata[i]);
+	assert_string_equal(refs->str, c->references);
+}
+
 static int
 group_setup(void **state G_GNUC_UNUSED)
 {
@@ -1227,6 +1320,7 @@ main(void)
 
 	/* One test per fixture, named after its file. */
 	DM_TESTS_ADD_ROWS(tests, fixtures, file, test_fixture);
+	DM_TESTS_ADD_ROWS(tests, shape_cases, name, test_shape);
 	g_array_append_vals(tests, fixed, G_N_ELEMENTS(fixed));
 	return dm_tests_run("message", tests, group_setup, NULL);
 }

@@ -88,6 +88,24 @@ assert_reason(const char *got, const char *want)
 	"Disposition: manual-action/MDN-sent-manually; displayed\n"                      \
 	"\n--b--\n"
 
+/* An abuse report in the Abuse Reporting Format (RFC 5965). */
+#define ARF_BODY                                                                        \
+	"Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n"  \
+	"\n--b\nContent-Type: text/plain\n\nThis is an abuse report.\n"                  \
+	"\n--b\nContent-Type: message/feedback-report\n\n"                               \
+	"Feedback-Type: abuse\nUser-Agent: Example-FBL/1.0\nVersion: 1\n"               \
+	"\n--b--\n"
+
+/* A receipt whose report header lost its report-type, but whose
+ * disposition part is there. */
+#define MDN_PART_ONLY                                                                   \
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"                                \
+	"\n--b\nContent-Type: text/plain\n\nYour message was displayed.\n"                \
+	"\n--b\nContent-Type: message/disposition-notification\n\n"                      \
+	"Final-Recipient: rfc822; ana@example.si\n"                                      \
+	"Disposition: manual-action/MDN-sent-manually; displayed\n"                      \
+	"\n--b--\n"
+
 struct screen_case {
 	const char *name;
 	const char *from;     /* the From header value; NULL: Ana; "": no From at all */
@@ -180,13 +198,17 @@ static const struct screen_case screen_cases[] = {
 	{ "screen: Return-Path: <> but the envelope is known", NULL, "Return-Path: <>\n", NULL,
 	  HUMAN, FALSE, FALSE, FALSE, NULL },
 	{ "screen: read receipt with the null sender", NULL, "", MDN_BODY, "", TRUE, FALSE, FALSE,
-	  "null-sender" },
+	  "receipt" },
 
 	/* Robot senders, in From or in the return path. */
 	{ "screen: From MAILER-DAEMON@", "MAILER-DAEMON@mail.example.si", "", NULL, NULL, TRUE,
 	  FALSE, FALSE, "robot-sender" },
-	{ "screen: From postmaster@", "postmaster@example.si", "", NULL, NULL, TRUE, FALSE, FALSE,
-	  "robot-sender" },
+	{ "screen: From postmaster@ is a person", "postmaster@example.si", "", NULL, NULL, FALSE,
+	  FALSE, FALSE, NULL },
+	{ "screen: From Postmaster@ in upper case is a person", "Postmaster@Example.SI", "", NULL,
+	  HUMAN, FALSE, FALSE, FALSE, NULL },
+	{ "screen: From mailer-daemon@ stays a robot", "mailer-daemon@example.si", "", NULL, HUMAN,
+	  TRUE, FALSE, FALSE, "robot-sender" },
 	{ "screen: From noreply@", "Trgovina <noreply@shop.example.si>", "", NULL, NULL, TRUE,
 	  FALSE, FALSE, "robot-sender" },
 	{ "screen: From no-reply@", "no-reply@example.fi", "", NULL, NULL, TRUE, FALSE, FALSE,
@@ -221,6 +243,40 @@ static const struct screen_case screen_cases[] = {
 	{ "screen: our loop marker from our own address", "support@example.org",
 	  "X-Deskmail-Loop: desk1.example.org\n", NULL, "support@example.org", TRUE, FALSE, TRUE,
 	  "loop" },
+
+	/* X-Loop (procmail, SmartList and others) naming one of our
+	 * addresses: our mail came back round a forwarder. */
+	{ "screen: X-Loop with our address", NULL, "X-Loop: support@example.org\n", NULL, HUMAN,
+	  TRUE, FALSE, TRUE, "loop" },
+	{ "screen: X-Loop with our address in upper case and <>", NULL,
+	  "X-Loop: Podpora <SUPPORT@Example.ORG>\n", NULL, HUMAN, TRUE, FALSE, TRUE, "loop" },
+	{ "screen: X-Loop with our plus-address", NULL, "X-Loop: pomoc+t12-abc@example.si\n", NULL,
+	  HUMAN, TRUE, FALSE, TRUE, "loop" },
+	{ "screen: X-Loop with our address after another's", NULL,
+	  "X-Loop: list@lists.example.si\nX-Loop: support@example.org (procmail)\n", NULL, HUMAN,
+	  TRUE, FALSE, TRUE, "loop" },
+	{ "screen: X-Loop of someone else is answered", NULL, "X-Loop: ana@example.si\n", NULL,
+	  HUMAN, FALSE, FALSE, FALSE, NULL },
+	{ "screen: X-Loop of a look-alike is answered", NULL, "X-Loop: supportx@example.org\n",
+	  NULL, HUMAN, FALSE, FALSE, FALSE, NULL },
+	{ "screen: X-Loop without an address is answered", NULL, "X-Loop: yes\n", NULL, HUMAN,
+	  FALSE, FALSE, FALSE, NULL },
+
+	/* Feedback reports (RFC 5965) and read receipts (RFC 8098). */
+	{ "screen: abuse feedback report", "abuse@isp.example.net", "", ARF_BODY, HUMAN, TRUE,
+	  FALSE, FALSE, "feedback-report" },
+	{ "screen: feedback report, quoted report-type", "abuse@isp.example.net", "",
+	  "Content-Type: multipart/report; report-type=\"Feedback-Report\"; boundary=\"b\"\n"
+	  "\n--b\nContent-Type: text/plain\n\nA complaint.\n\n--b--\n", HUMAN, TRUE, FALSE, FALSE,
+	  "feedback-report" },
+	{ "screen: read receipt from a person's address", NULL, "", MDN_BODY, HUMAN, TRUE, FALSE,
+	  FALSE, "receipt" },
+	{ "screen: disposition part without the report type", NULL, "", MDN_PART_ONLY, HUMAN, TRUE,
+	  FALSE, FALSE, "receipt" },
+	{ "screen: a report of another type is answered", NULL, "",
+	  "Content-Type: multipart/report; report-type=something-else; boundary=\"b\"\n"
+	  "\n--b\nContent-Type: text/plain\n\nHello.\n\n--b--\n", HUMAN, FALSE, FALSE, FALSE,
+	  NULL },
 
 	/* No sender at all: a person's mail we cannot answer. */
 	{ "screen: no From", "", "", NULL, HUMAN, FALSE, FALSE, FALSE, "no-sender" },
@@ -335,7 +391,7 @@ struct robot_case {
 static const struct robot_case robot_cases[] = {
 	{ "robot: mailer-daemon", "mailer-daemon@mail.example.si", TRUE },
 	{ "robot: MAILER-DAEMON", "MAILER-DAEMON@mail.example.si", TRUE },
-	{ "robot: postmaster", "postmaster@example.fi", TRUE },
+	{ "robot: postmaster is a person", "postmaster@example.fi", FALSE },
 	{ "robot: noreply", "noreply@example.hu", TRUE },
 	{ "robot: no-reply", "no-reply@example.hu", TRUE },
 	{ "robot: no_reply", "no_reply@example.hu", TRUE },

@@ -103,6 +103,51 @@ suppressed s7@x robot-sender "noreply sender" < <(mail s7@x "Shop <noreply@shop.
 suppressed s8@x own-address "our own address" < <(mail s8@x "Desk <support@example.org>" "Loop" "$B")
 suppressed s9@x loop "another desk's loop marker" < <(mail s9@x "Other desk <help@other.example>" "Loop" "$B" "X-Deskmail-Loop: other.example")
 suppressed s10@x null-sender "Return-Path: <>" < <(mail s10@x "Ana <ana10@example.si>" "Return path" "$B" "Return-Path: <>")
+suppressed s16@x loop "X-Loop naming our address" < <(mail s16@x "Ana <ana16@example.si>" "Preusmerjeno" "$B" "X-Loop: support@example.org")
+suppressed s17@x loop "X-Loop naming our plus-address" < <(mail s17@x "Ana <ana17@example.si>" "Preusmerjeno" "$B" "X-Loop: SUPPORT+t1-abc@example.org")
+report() { # report ID FROM REPORT-TYPE PART-TYPE [EXTRA-HEADERS]
+	cat <<MAIL
+From: $2
+To: support@example.org
+Subject: Report
+Date: Tue, 24 Nov 2026 10:00:00 +0100
+Message-ID: <$1>
+${5:+$5
+}MIME-Version: 1.0
+Content-Type: multipart/report; report-type=$3; boundary="R"
+
+--R
+Content-Type: text/plain
+
+A report about your message.
+--R
+Content-Type: $4
+
+Version: 1
+Original-Message-ID: <lang-fi@example>
+
+--R--
+MAIL
+}
+suppressed s18@x feedback-report "abuse feedback report (RFC 5965)" < <(report s18@x "Abuse desk <abuse@isp.example.net>" feedback-report message/feedback-report)
+suppressed s19@x receipt "read receipt (RFC 8098)" < <(report s19@x "Ana <ana19@example.si>" disposition-notification message/disposition-notification)
+# A receipt for our acknowledgement names it in In-Reply-To: routing
+# threads it onto the ticket by references, and it is not answered.
+t=$(ticket_of lang-fi@example)
+ackid=$(pg_sql "SELECT message_id FROM messages WHERE ticket_id = $t AND direction = 'out' ORDER BY id LIMIT 1")
+report s20@x "${FROM[fi]}" disposition-notification message/disposition-notification "In-Reply-To: <$ackid>
+References: <$ackid>" >"$T/s20.eml"
+before=$(dm_sent_count)
+dm_deliver "$T/s20.eml"
+is "$RC" 0 "read receipt of our acknowledgement: stored"
+is "$(ticket_of s20@x)" "$t" "read receipt of our acknowledgement: joins the acknowledged ticket"
+is "$(dm_sent_count)" "$before" "read receipt of our acknowledgement: nothing sent"
+is "$(pg_sql "SELECT kind FROM messages WHERE message_id = 's20@x'")" auto "read receipt of our acknowledgement: kind auto"
+# postmaster@ is read as a person (RFC 5230 4.6).
+before=$(dm_sent_count)
+mail s21@x "Postmaster <postmaster@example.si>" "Vaš strežnik" "$B" >"$T/s21.eml"
+dm_deliver "$T/s21.eml"
+is "$(dm_sent_count)" $((before + 1)) "postmaster@ is a person: answered"
 before=$(dm_sent_count)
 mail s11@x "Ana <ana11@example.si>" "Človek" "$B" "Auto-Submitted: no" >"$T/s11.eml"
 dm_deliver "$T/s11.eml"

@@ -170,4 +170,26 @@ is "$RC" 0 "a mail with an empty attachment is stored"
 is "$(pg_sql "SELECT a.filename || ' ' || a.size || ' ' || length(a.content) FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.message_id = 'empty-att@example.si'")" \
 	"prazno.bin 0 0" "... the attachment with its name and no bytes"
 
+# --- a header with any one field is mail; a header without its empty line
+# ends where mail readers end it; ids without '@' do not thread
+printf 'Content-Type: text/plain; charset=utf-8\n\nSamo vsebina, brez glave.\n' >"$T/ct-only.eml"
+dm_deliver "$T/ct-only.eml"
+is "$RC" 0 "a mail whose only field is Content-Type is stored"
+is "$(pg_sql "SELECT body_text FROM messages WHERE body_text LIKE 'Samo vsebina%'")" "Samo vsebina, brez glave." \
+	"... with its body"
+printf 'From: Ana Novak <ana@example.si>\r\nSubject: Brez prazne vrstice\r\nMessage-ID: <no-blank@example.si>\r\nTiskalnik ne dela.\r\nAna\r\n' >"$T/no-blank.eml"
+dm_deliver "$T/no-blank.eml"
+is "$RC" 0 "a header without its empty line: stored"
+is "$(pg_sql "SELECT subject || '|' || body_text FROM messages WHERE message_id = 'no-blank@example.si'")" \
+	"Brez prazne vrstice|Tiskalnik ne dela.
+Ana" "... the first line that is no field starts the body"
+printf 'From: Bor <bor@example.si>\nSubject: Prvi\nMessage-ID: <gmane-1@example.si>\nIn-Reply-To: <yes>\n\nPrvo vprasanje.\n' >"$T/gmane1.eml"
+printf 'From: Cene <cene@example.si>\nSubject: Drugi\nMessage-ID: <gmane-2@example.si>\nIn-Reply-To: <yes>\nReferences: <yes>\n\nDrugo vprasanje.\n' >"$T/gmane2.eml"
+dm_deliver "$T/gmane1.eml"
+dm_deliver "$T/gmane2.eml"
+is "$(pg_sql "SELECT count(DISTINCT ticket_id) FROM messages WHERE message_id IN ('gmane-1@example.si', 'gmane-2@example.si')")" 2 \
+	"two mails that share only In-Reply-To: <yes> stay two tickets"
+is "$(pg_sql "SELECT coalesce(in_reply_to, 'none') FROM messages WHERE message_id = 'gmane-2@example.si'")" none \
+	"... and <yes> is not stored as In-Reply-To"
+
 tap_done
