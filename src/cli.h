@@ -81,6 +81,7 @@ gboolean dm_cli_check_address(const char *what, const char *option, const char *
 int dm_cmd_deliver(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_serve(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_db(struct dm_cli *cli, int argc, char **argv);
+int dm_cmd_tick(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_export(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_check_config(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_outbox(struct dm_cli *cli, int argc, char **argv);

@@ -55,6 +55,7 @@ struct dm_config {
 	char **holidays;
 	int target_hours;      /* the report's measure; the due time is PROMISE */
 	struct dm_promise_policy promise; /* answer_* (or a lone legacy target) */
+	int remind_before;     /* seconds before the due time of the reminder; 0 = none */
 
 	/* [outgoing] */
 	char *sendmail;
@@ -64,6 +65,7 @@ struct dm_config {
 	/* [agents] */
 	char *default_team;
 	char *trusted_authserv_id; /* "" = agents are recognised by reply keys only */
+	char *escalation_address;  /* who hears of overdue tickets; "" = the team */
 
 	/* [queues]: support address -> team, NULL-terminated pairs */
 	char **queue_teams;

@@ -24,7 +24,8 @@ check_templates(const struct dm_config *cfg, const struct dm_templates *template
 			return FALSE;
 		}
 	}
-	static const char *const agent_kinds[] = { "notify", "command-error", "nothing-relayed" };
+	static const char *const agent_kinds[] = { "notify", "command-error", "nothing-relayed", "reminder",
+						      "overdue" };
 	for (gsize k = 0; k < G_N_ELEMENTS(agent_kinds); k++) {
 		if (dm_templates_find(templates, agent_kinds[k], "en", NULL, "en") == NULL) {
 			g_set_error(error, DM_CONFIG_ERROR, 0, "%s: [ack] templates: no %s.en template in %s", cfg->path,

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "serve", dm_cmd_serve, DM_CLI_OWN_SETUP, "the resident LMTP delivery service (run by systemd)" },
 	{ "db", dm_cmd_db, NEEDS_CONFIG_DB, "init | migrate | status: create and upgrade the database" },
 	{ "export", dm_cmd_export, NEEDS_CONFIG_DB, "print tickets as JSON Lines" },
+	{ "tick", dm_cmd_tick, NEEDS_CONFIG_DB, "send the reminders and overdue mail that are due (cron, timer)" },
 	{ "outbox", dm_cmd_outbox, NEEDS_CONFIG_DB, "list | flush: mail waiting to be sent" },
 	{ "agent", dm_cmd_agent, NEEDS_CONFIG_DB, "add | list | disable: the people who answer" },
 	{ "ticket", dm_cmd_ticket, NEEDS_CONFIG_DB, "list | show N | set N key=value: tickets from a shell" },

@@ -78,10 +78,11 @@ thread_root(const struct dm_config *cfg, gint64 id)
 	return g_strdup_printf("ticket-%" G_GINT64_FORMAT ".deskmail@%s", id, cfg->hostname);
 }
 
-/* Store C as an outgoing message of KIND on ticket T and queue it. */
+/* Store C as an outgoing message of KIND on ticket T and queue it as
+ * OUTBOX_KIND (NULL: KIND). */
 static enum dm_status
 store_and_queue(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, const char *kind,
-		const struct dm_compose *c, gint64 agent, gboolean keep_raw)
+		const char *outbox_kind, const struct dm_compose *c, gint64 agent, gboolean keep_raw)
 {
 	g_autoptr(DmOutgoing) o = dm_compose_message(c);
 	if (o == NULL) {
@@ -104,7 +105,7 @@ store_and_queue(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticke
 		g_ptr_array_add(rcpts, c->cc->pdata[i]);
 	/* Automatic mail goes with the null sender, people's with ours. */
 	const char *sender = c->auto_reply || c->auto_generated ? "" : c->from_addr;
-	if ((st = dm_outbox_queue(db, t->id, row, kind, sender, rcpts, o->data, &outbox)) != DM_OK)
+	if ((st = dm_outbox_queue(db, t->id, row, outbox_kind ? outbox_kind : kind, sender, rcpts, o->data, &outbox)) != DM_OK)
 		return st;
 	g_array_append_val(n->outbox_ids, outbox);
 	return DM_OK;
@@ -158,7 +159,45 @@ notify_list(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_fa
 			.hostname = n->cfg->hostname, .auto_generated = TRUE, .loop_value = n->cfg->hostname,
 			.attachments = attachments,
 		};
-		enum dm_status st = store_and_queue(n, db, t, "notification", &c, r->agent, FALSE);
+		enum dm_status st = store_and_queue(n, db, t, "notification", NULL, &c, r->agent, FALSE);
+		if (st != DM_OK)
+			return st;
+	}
+	return DM_OK;
+}
+
+enum dm_status
+dm_notify_alert(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, const char *kind,
+		GPtrArray *list)
+{
+	const struct dm_template *tpl = dm_templates_find(n->templates, kind, "en", NULL, "en");
+	if (tpl == NULL) {
+		dm_log_error("no %s.en template in %s", kind, n->cfg->template_dir);
+		return DM_CONFIG;
+	}
+	g_autoptr(GHashTable) v = ticket_vars(n, t);
+	g_autofree char *root = thread_root(n->cfg, t->id);
+	for (guint i = 0; i < list->len; i++) {
+		const struct dm_recipient *r = list->pdata[i];
+		/* An agent answers with their own reply key; an escalation
+		 * address is no agent's, so its mail carries none. */
+		g_autofree char *key = r->agent ? dm_reply_key_make(n->cfg->secret, t->id, r->agent) : NULL;
+		g_autofree char *reply_to = key ? dm_reply_address(t->queue, dm_config_separator(n->cfg), key) : NULL;
+		g_hash_table_insert(v, "agent_name", g_strdup(r->name && *r->name ? r->name : r->address));
+		g_hash_table_insert(v, "reply_address", g_strdup(reply_to ? reply_to : ""));
+		g_autofree char *subject = NULL, *body = NULL;
+		g_autoptr(GError) error = NULL;
+		if (!dm_template_render(tpl, v, &subject, &body, NULL, &error)) {
+			dm_log_error("%s: %s", dm_template_path(tpl), error->message);
+			return DM_CONFIG;
+		}
+		struct dm_compose c = {
+			.from_addr = t->queue, .from_name = n->cfg->support_name,
+			.to_addr = r->address, .to_name = r->name, .reply_to = reply_to,
+			.subject = subject, .text = body, .in_reply_to = root,
+			.hostname = n->cfg->hostname, .auto_generated = TRUE, .loop_value = n->cfg->hostname,
+		};
+		enum dm_status st = store_and_queue(n, db, t, "notification", kind, &c, r->agent, FALSE);
 		if (st != DM_OK)
 			return st;
 	}
@@ -220,7 +259,7 @@ dm_notify_relay(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticke
 		.subject = subject, .text = text, .in_reply_to = parent, .references = refs,
 		.hostname = cfg->hostname, .language = *t->language ? t->language : NULL,
 	};
-	if ((st = store_and_queue(n, db, t, "agent", &c, agent, TRUE)) != DM_OK)
+	if ((st = store_and_queue(n, db, t, "agent", NULL, &c, agent, TRUE)) != DM_OK)
 		return st;
 	*sent = TRUE;
 	return DM_OK;
@@ -250,7 +289,7 @@ tell_agent(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_fac
 		.to_name = agent_name, .subject = subject, .text = body, .in_reply_to = in_reply_to,
 		.hostname = n->cfg->hostname, .auto_reply = TRUE, .loop_value = n->cfg->hostname,
 	};
-	return store_and_queue(n, db, t, "auto", &c, 0, TRUE);
+	return store_and_queue(n, db, t, "auto", NULL, &c, 0, TRUE);
 }
 
 enum dm_status

@@ -34,6 +34,12 @@ enum dm_status dm_notify_agents(struct dm_notify_ctx *n, struct dm_db *db, const
 				const char *reason, const char *text, GPtrArray *attachments,
 				gint64 exclude_agent);
 
+/* The desk's clock: write to each of LIST (struct dm_recipient*: agents,
+ * or an escalation address with agent 0) with template KIND ("reminder",
+ * "overdue"), queued as KIND. */
+enum dm_status dm_notify_alert(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t,
+			       const char *kind, GPtrArray *list);
+
 /* Copy an internal note to the other agents on the ticket. */
 enum dm_status dm_notify_note(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t,
 			      const char *text, gint64 author);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "outbox.h"
 #include "serve.h"
@@ -43,6 +44,22 @@ send_due(struct dm_db *db, const struct dm_config *cfg)
 	return TRUE;
 }
 
+/* Run the desk's clock; FALSE when the connection is lost.  Its mail
+ * goes out with the send_due that follows. */
+static gboolean
+run_clock(const struct dm_desk *desk, struct dm_db *db)
+{
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	int alerts = 0;
+	if (dm_clock_tick(desk, db, ids, &alerts) != DM_OK) {
+		dm_log_warn("serve: clock: %s", dm_db_error(db));
+		return dm_db_usable(db);
+	}
+	if (alerts)
+		dm_log_info("serve: clock alerts=%d", alerts);
+	return TRUE;
+}
+
 void
 dm_serve_sender_main(struct dm_desk *desk)
 {
@@ -63,6 +80,7 @@ dm_serve_sender_main(struct dm_desk *desk)
 
 	dm_db_prepare_statements(cfg->prepared_statements);
 	struct dm_db *db = NULL;
+	gint64 next_tick = 0;
 	while (!stopping) {
 		if (db == NULL) {
 			if (dm_db_connect(cfg->conninfo, NULL, cfg->connect_timeout, cfg->statement_timeout,
@@ -75,7 +93,13 @@ dm_serve_sender_main(struct dm_desk *desk)
 				continue;
 			}
 		}
-		if (!send_due(db, cfg) ||
+		/* The clock runs every tick_interval, not at every NOTIFY. */
+		gboolean alive = TRUE;
+		if (g_get_monotonic_time() >= next_tick) {
+			alive = run_clock(desk, db);
+			next_tick = g_get_monotonic_time() + (gint64) cfg->server.tick_interval * G_USEC_PER_SEC;
+		}
+		if (!alive || !send_due(db, cfg) ||
 		    dm_db_wait_notify(db, cfg->server.tick_interval * 1000, &during) < 0)
 			g_clear_pointer(&db, dm_db_free);
 	}

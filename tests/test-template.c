@@ -555,7 +555,7 @@ test_render_without_html(void **state G_GNUC_UNUSED)
 static const char *const shipped_names[] = {
 	"ack.en", "ack.en.out-of-scope", "ack.fi", "ack.fi.out-of-scope",
 	"ack.hu", "ack.hu.out-of-scope", "ack.sl", "ack.sl.out-of-scope",
-	"command-error.en", "nothing-relayed.en", "notify.en", NULL
+	"command-error.en", "nothing-relayed.en", "notify.en", "overdue.en", "reminder.en", NULL
 };
 
 static void
