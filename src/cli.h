@@ -93,4 +93,13 @@ int dm_cmd_classify(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_train(struct dm_cli *cli, int argc, char **argv);
 int dm_cmd_eval(struct dm_cli *cli, int argc, char **argv);
 
+/* The starter model, for `deskmail db init` once CLI is connected: when
+ * the stored topic model is empty and [desk] starter_model names
+ * something, train it from that labelled mail (one JSON Lines file, or a
+ * directory whose *.jsonl files are read in name order) as `deskmail
+ * train` would, and print one line saying so.  Unreadable labelled mail or
+ * topics file is a warning on stderr and EX_OK (the database itself is
+ * initialised); a database failure is its exit code. */
+int dm_cli_train_starter(struct dm_cli *cli);
+
 #endif

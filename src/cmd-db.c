@@ -50,7 +50,10 @@ db_init(struct dm_cli *cli)
 	}
 	if ((rc = dm_cli_setup(cli)) != EX_OK)
 		return rc;
-	return db_migrate(cli->db);
+	if ((rc = db_migrate(cli->db)) != EX_OK)
+		return rc;
+	/* A fresh install classifies before anyone trains. */
+	return dm_cli_train_starter(cli);
 }
 
 static int
@@ -88,7 +91,8 @@ dm_cmd_db(struct dm_cli *cli, int argc, char **argv)
 {
 	gboolean help;
 	if (!dm_cli_parse("init|migrate|status",
-			  "init     create the database if needed and apply all migrations\n"
+			  "init     create the database if needed, apply all migrations, and train an\n"
+			  "         empty topic model from [desk] starter_model\n"
 			  "migrate  apply the migrations the database does not have yet\n"
 			  "status   show applied and pending migrations and counts\n"
 			  "Exit 0: done; 75: database unreachable or migrations pending (status);\n"

@@ -41,6 +41,7 @@ static const struct key_spec keys[] = {
 	{ "desk", "default_language", KEY_CHOICE, OFF(default_language), "en", 0, 0, "sl|fi|hu|en" },
 	{ "desk", "languages", KEY_LIST, OFF(languages), "sl;fi;hu;en", 0, 0, NULL },
 	{ "desk", "topics", KEY_STRING, OFF(topics_file), SYSCONFDIR "/deskmail/topics.conf", 0, 0, NULL },
+	{ "desk", "starter_model", KEY_STRING, OFF(starter_model), DATADIR "/deskmail/starter", 0, 0, NULL },
 	{ "database", "conninfo", KEY_STRING, OFF(conninfo), "dbname=deskmail", 0, 0, NULL },
 	{ "database", "connect_timeout", KEY_INT, OFF(connect_timeout), "10", 1, 3600, NULL },
 	{ "database", "statement_timeout", KEY_INT, OFF(statement_timeout), "30000", 0, 3600000, NULL },

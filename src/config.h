@@ -23,6 +23,7 @@ struct dm_config {
 	char *default_language;
 	char **languages;      /* the languages customers write in */
 	char *topics_file;     /* topics, rules and urgency phrases */
+	char *starter_model;   /* labelled mail db init trains an empty model from; "" for none */
 
 	/* [database] */
 	char *conninfo;

@@ -104,6 +104,7 @@ dm_write_config() {
 support_address = support@example.org
 support_name = Example Service Desk
 topics = $TOP_SRCDIR/etc/topics.conf
+starter_model = ${DM_STARTER_MODEL:-}
 
 [database]
 conninfo = $DM_CONNINFO

@@ -36,6 +36,30 @@ EXTRA=${DM_LABELLED_DATA:-$TOP_SRCDIR/../shared/data/labelled-dev.jsonl}
 if [ -n "${DM_LABELLED_DATA:-}" ] || [ -f "$EXTRA" ]; then
 	eval_check "$EXTRA" 0.90 0.85 0.80
 fi
+
+# eval --train A --test B: the project's set split by language, the
+# model trained in memory on sl, fi and hu and tested on the English mail.
+cat "$TOP_SRCDIR"/tests/data/labelled/{sl,fi,hu}.jsonl >"$T/train.jsonl"
+NE=$(grep -c . "$TOP_SRCDIR/tests/data/labelled/en.jsonl")
+E=$("$DESKMAIL" eval --train "$T/train.jsonl" --test "$TOP_SRCDIR/tests/data/labelled/en.jsonl"); RC=$?
+is "$RC" 0 "eval --train --test exits 0"
+diag "$(head -6 <<<"$E" | tail -4 | tr -s ' ' | paste -sd';')"
+like "$E" "^trained on $((N - NE)) examples .*, tested on $NE " "eval --train --test says what it trained and tested on"
+acc=$(sed -n 's/^topic accuracy *\([0-9.]*\).*/\1/p' <<<"$E")
+ok "$(awk "BEGIN { exit !($acc >= 0.5) }"; echo $?)" "topic accuracy on English mail from a model of the other languages: $acc >= 0.5"
+like "$E" "^topic accuracy +[0-9.]+ +\([0-9]+ of $NE\)" "... counted over the test file"
+like "$E" "^urgent precision +[0-9.]+" "eval --train --test prints urgent precision"
+like "$E" "^urgent recall +[0-9.]+" "... and recall"
+like "$E" "^en +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +$NE\$" "... and the figures of the test file's language"
+is "$(grep -c '^[0-9 ][0-9] [a-z-]* ' <<<"$E")" 11 "... and the confusion matrix, 11 rows"
+is "$(awk '/^confusion/ { on = 1; next } on && $2 ~ /^[a-z]/ { for (i = 3; i <= NF; i++) s += $i } END { print s }' <<<"$E")" "$NE" \
+	"the confusion matrix counts every test mail once"
+like "$EVAL_OUT" "^(sl|fi|hu|en) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+\$" "cross-validation prints the figures per language too"
+OUT=$("$DESKMAIL" eval --train "$T/train.jsonl" 2>&1); RC=$?
+is "$RC" 64 "eval --train without --test: exit 64"
+is "$(wc -l <<<"$OUT")" 1 "... with one line"
+OUT=$("$DESKMAIL" eval --test "$T/train.jsonl" "$LABELLED" 2>&1); RC=$?
+is "$RC" 64 "eval --test with a file and no --train: exit 64"
 is "$(dm_count model_classes)" 0 "eval does not touch the stored model"
 
 # Before training: a mail with no rule phrase and no known word is triage.
@@ -118,5 +142,27 @@ printf '{"subject": "x", "body": "y", "topic": "no-such-topic"}\n' >"$T/bad.json
 OUT=$("$DESKMAIL" train "$T/bad.jsonl" 2>&1); RC=$?
 is "$RC" 65 "train with an unknown topic: exit 65"
 like "$OUT" "bad\\.jsonl:1: topic 'no-such-topic' is not in the topics file" "... naming the line"
+
+# The starter model: a fresh database, with [desk] starter_model naming
+# the project's labelled mail, classifies as soon as db init is done.
+printf 'From: Ana <ana@example.org>\nTo: support@example.org\nSubject: The printer does not print\nMessage-ID: <p1@x>\nContent-Type: text/plain\n\nHello, the printer in the reading room does not print my documents, the print queue shows an error.\n' >"$T/print.eml"
+DM_CONNINFO="$DM_CONNINFO dbname=deskmail_starter" DM_STARTER_MODEL=$TOP_SRCDIR/tests/data/labelled dm_write_config
+OUT=$("$DESKMAIL" db init 2>&1); RC=$?
+is "$RC" 0 "db init with a starter model exits 0"
+like "$OUT" "^starter model: $N examples from .*labelled; the topic model holds $N documents" "db init trains the starter model"
+OUT=$("$DESKMAIL" classify <"$T/print.eml"); RC=$?
+is "$RC" 0 "classify after a fresh db init exits 0"
+is "$(sed -n 's/^topic *//p' <<<"$OUT")" hardware-printing "a printing mail: hardware-printing"
+conf=$(sed -n 's/^confidence *\([0-9.]*\).*/\1/p' <<<"$OUT")
+ok "$(awk "BEGIN { exit !($conf > 0.3) }"; echo $?)" "with a real confidence ($conf > 0.3, not 1/11)"
+OUT=$("$DESKMAIL" db init 2>&1)
+ok "$(grep -q 'starter model' <<<"$OUT"; echo $((!$?)))" "a second db init leaves the trained model alone"
+OUT=$("$DESKMAIL" train "$LABELLED")
+like "$OUT" "the topic model now holds $((2 * N)) documents" "... which still holds the starter's $N documents"
+# A starter_model that is not there: db init still initialises, and says so.
+DM_CONNINFO="$DM_CONNINFO dbname=deskmail_nostarter" DM_STARTER_MODEL=$T/no-such-dir dm_write_config
+OUT=$("$DESKMAIL" db init 2>&1); RC=$?
+is "$RC" 0 "db init with a missing starter model still exits 0"
+like "$OUT" "no starter model" "... and warns that the model stays empty"
 
 tap_done
