@@ -123,64 +123,18 @@ attachment_names(GPtrArray *attachments)
 	return g_string_free(s, FALSE);
 }
 
-/* Write to each agent in LIST with the notify template. */
+/* Render TPL with V for each agent in LIST and queue it: an agent
+ * answers with their own reply key; an escalation address (agent 0) is
+ * no agent's, so its mail carries none.  OUTBOX_KIND as for
+ * store_and_queue. */
 static enum dm_status
-notify_list(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, GPtrArray *list,
-	    const char *reason, const char *text, GPtrArray *attachments)
+mail_each(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t,
+	  const struct dm_template *tpl, GHashTable *v, GPtrArray *list, const char *outbox_kind,
+	  GPtrArray *attachments)
 {
-	const struct dm_template *tpl = dm_templates_find(n->templates, "notify", "en", NULL, "en");
-	if (tpl == NULL) {
-		dm_log_error("no notify.en template in %s", n->cfg->template_dir);
-		return DM_CONFIG;
-	}
-	g_autoptr(GHashTable) v = ticket_vars(n, t);
-	g_hash_table_insert(v, "reason", g_strdup(reason));
-	g_hash_table_insert(v, "message", g_strdup(text ? text : ""));
-	g_hash_table_insert(v, "attachments", attachment_names(attachments));
-	g_autofree char *root = thread_root(n->cfg, t->id);
-	g_autoptr(GPtrArray) refs = g_ptr_array_new();
-	g_ptr_array_add(refs, root);
-	for (guint i = 0; i < list->len; i++) {
-		const struct dm_recipient *r = list->pdata[i];
-		g_autofree char *key = dm_reply_key_make(n->cfg->secret, t->id, r->agent);
-		g_autofree char *reply_to = dm_reply_address(t->queue, dm_config_separator(n->cfg), key);
-		g_hash_table_insert(v, "agent_name", g_strdup(*r->name ? r->name : r->address));
-		g_hash_table_insert(v, "reply_address", g_strdup(reply_to));
-		g_autofree char *subject = NULL, *body = NULL;
-		g_autoptr(GError) error = NULL;
-		if (!dm_template_render(tpl, v, &subject, &body, NULL, &error)) {
-			dm_log_error("%s: %s", dm_template_path(tpl), error->message);
-			return DM_CONFIG;
-		}
-		struct dm_compose c = {
-			.from_addr = t->queue, .from_name = n->cfg->support_name,
-			.to_addr = r->address, .to_name = r->name, .reply_to = reply_to,
-			.subject = subject, .text = body, .in_reply_to = root, .references = NULL,
-			.hostname = n->cfg->hostname, .auto_generated = TRUE, .loop_value = n->cfg->hostname,
-			.attachments = attachments,
-		};
-		enum dm_status st = store_and_queue(n, db, t, "notification", NULL, &c, r->agent, FALSE);
-		if (st != DM_OK)
-			return st;
-	}
-	return DM_OK;
-}
-
-enum dm_status
-dm_notify_alert(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, const char *kind,
-		GPtrArray *list)
-{
-	const struct dm_template *tpl = dm_templates_find(n->templates, kind, "en", NULL, "en");
-	if (tpl == NULL) {
-		dm_log_error("no %s.en template in %s", kind, n->cfg->template_dir);
-		return DM_CONFIG;
-	}
-	g_autoptr(GHashTable) v = ticket_vars(n, t);
 	g_autofree char *root = thread_root(n->cfg, t->id);
 	for (guint i = 0; i < list->len; i++) {
 		const struct dm_recipient *r = list->pdata[i];
-		/* An agent answers with their own reply key; an escalation
-		 * address is no agent's, so its mail carries none. */
 		g_autofree char *key = r->agent ? dm_reply_key_make(n->cfg->secret, t->id, r->agent) : NULL;
 		g_autofree char *reply_to = key ? dm_reply_address(t->queue, dm_config_separator(n->cfg), key) : NULL;
 		g_hash_table_insert(v, "agent_name", g_strdup(r->name && *r->name ? r->name : r->address));
@@ -196,12 +150,49 @@ dm_notify_alert(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticke
 			.to_addr = r->address, .to_name = r->name, .reply_to = reply_to,
 			.subject = subject, .text = body, .in_reply_to = root,
 			.hostname = n->cfg->hostname, .auto_generated = TRUE, .loop_value = n->cfg->hostname,
+			.attachments = attachments,
 		};
-		enum dm_status st = store_and_queue(n, db, t, "notification", kind, &c, r->agent, FALSE);
+		enum dm_status st = store_and_queue(n, db, t, "notification", outbox_kind, &c, r->agent, FALSE);
 		if (st != DM_OK)
 			return st;
 	}
 	return DM_OK;
+}
+
+/* The template KIND in English, the agents' language. */
+static const struct dm_template *
+agent_template(struct dm_notify_ctx *n, const char *kind)
+{
+	const struct dm_template *tpl = dm_templates_find(n->templates, kind, "en", NULL, "en");
+	if (tpl == NULL)
+		dm_log_error("no %s.en template in %s", kind, n->cfg->template_dir);
+	return tpl;
+}
+
+/* Write to each agent in LIST with the notify template. */
+static enum dm_status
+notify_list(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, GPtrArray *list,
+	    const char *reason, const char *text, GPtrArray *attachments)
+{
+	const struct dm_template *tpl = agent_template(n, "notify");
+	if (tpl == NULL)
+		return DM_CONFIG;
+	g_autoptr(GHashTable) v = ticket_vars(n, t);
+	g_hash_table_insert(v, "reason", g_strdup(reason));
+	g_hash_table_insert(v, "message", g_strdup(text ? text : ""));
+	g_hash_table_insert(v, "attachments", attachment_names(attachments));
+	return mail_each(n, db, t, tpl, v, list, NULL, attachments);
+}
+
+enum dm_status
+dm_notify_alert(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, const char *kind,
+		GPtrArray *list)
+{
+	const struct dm_template *tpl = agent_template(n, kind);
+	if (tpl == NULL)
+		return DM_CONFIG;
+	g_autoptr(GHashTable) v = ticket_vars(n, t);
+	return mail_each(n, db, t, tpl, v, list, kind, NULL);
 }
 
 enum dm_status
@@ -270,11 +261,9 @@ static enum dm_status
 tell_agent(struct dm_notify_ctx *n, struct dm_db *db, const struct dm_ticket_facts *t, const char *kind,
 	   const char *agent_addr, const char *agent_name, const char *errors, const char *in_reply_to)
 {
-	const struct dm_template *tpl = dm_templates_find(n->templates, kind, "en", NULL, "en");
-	if (tpl == NULL) {
-		dm_log_error("no %s.en template in %s", kind, n->cfg->template_dir);
+	const struct dm_template *tpl = agent_template(n, kind);
+	if (tpl == NULL)
 		return DM_CONFIG;
-	}
 	g_autoptr(GHashTable) v = ticket_vars(n, t);
 	g_hash_table_insert(v, "errors", g_strdup(errors));
 	g_hash_table_insert(v, "agent_name", g_strdup(agent_name && *agent_name ? agent_name : agent_addr));
