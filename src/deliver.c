@@ -411,28 +411,25 @@ dm_deliver_one(const struct dm_desk *desk, struct dm_db **db, const struct dm_en
 	r->attachments = msg->attachments->len;
 	const char *msgid_log = r->message_id;
 
-	gboolean warm = *db != NULL && dm_db_usable(*db);
-	enum dm_status st = connection(cfg, db);
-	gboolean connected = st == DM_OK;
-	if (connected) {
-		dm_db_set_deadline(*db, deadline);
-		st = run_transaction(*db, &d);
-	}
 	/* A warm connection (the service's) can have died while idle: the
 	 * server restarted, the session was terminated.  Its first use finds
 	 * out.  Nothing was committed on it, so connect again and try once
 	 * more rather than defer the mail; were a COMMIT lost with the
 	 * connection, the second try finds a duplicate. */
-	if (connected && warm && st != DM_OK && st != DM_DUPLICATE && !dm_db_usable(*db) &&
-	    !deadline_passed(deadline)) {
-		g_autofree char *err = dm_log_sanitize(dm_db_error(*db), 200);
-		dm_log_warn("database connection lost, connecting again: %s", err);
+	gboolean warm = *db != NULL, connected;
+	enum dm_status st;
+	for (int round = 0;; round++) {
 		st = connection(cfg, db);
 		connected = st == DM_OK;
 		if (connected) {
 			dm_db_set_deadline(*db, deadline);
 			st = run_transaction(*db, &d);
 		}
+		if (round > 0 || !warm || !connected || st == DM_OK || st == DM_DUPLICATE || dm_db_usable(*db) ||
+		    deadline_passed(deadline))
+			break;
+		g_autofree char *err = dm_log_sanitize(dm_db_error(*db), 200);
+		dm_log_warn("database connection lost, connecting again: %s", err);
 	}
 	if (!connected) {
 		result_set(r, DM_OUTCOME_TEMPFAIL, "4.3.0", "deskmail: database unavailable");
